@@ -44,6 +44,15 @@ bool evaluate(VariantOp variant, const Problem &problem, Result &result,
 Problem makeRandomProblem(VariantOp variant, std::vector<int64_t> qLens,
                           std::vector<int64_t> kvLens, uint64_t seed);
 
+/// `x` rounded to nearest-even in bfloat16 / IEEE half (subnormals kept,
+/// overflow to +-inf, NaN stays NaN), returned as a double. Rounds straight
+/// from double: going through float first could round twice.
+double roundToBF16(double x);
+double roundToF16(double x);
+/// roundToBF16 or roundToF16 per `dtype` (bf16 or f16); `x` unchanged for
+/// any other type.
+double roundToDtype(double x, mlir::Type dtype);
+
 } // namespace attn::ref
 
 #endif

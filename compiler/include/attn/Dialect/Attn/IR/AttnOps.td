@@ -88,7 +88,7 @@ def Attn_ParamOp : Attn_Op<"param", [Symbol, HasParent<"VariantOp">]> {
     Attn_ParamDomainAttr:$domain,
     OptionalAttr<TypedAttrInterface>:$default_value
   );
-  let assemblyFormat = "$sym_name `:` $type $domain (`=` $default_value^)? attr-dict";
+  let assemblyFormat = "$sym_name `:` $type `` $domain (`=` $default_value^)? attr-dict";
   let hasVerifier = 1;
 }
 
@@ -114,7 +114,7 @@ def Attn_HookOp : Attn_Op<"hook", [
     UnitAttr:$rope_interleaved
   );
   let regions = (region SizedRegion<1>:$body);
-  let assemblyFormat = "$kind attr-dict-with-keyword $body";
+  let assemblyFormat = "`` $kind attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;
   let extraClassDeclaration = [{
     mlir::Block &getBlock() { return getBody().front(); }
