@@ -106,15 +106,16 @@ private:
         NormalizeAttr::get(ctx, v.normalize.value == dsl::Normalize::None
                                     ? Normalize::none
                                     : Normalize::softmax));
-    Block *body = builder.createBlock(&op.getBody());
+    // createBlock moves the insertion point into the body; the guard puts it
+    // back after the variant so the next one is its sibling.
     OpBuilder::InsertionGuard guard(builder);
+    Block *body = builder.createBlock(&op.getBody());
     builder.setInsertionPointToEnd(body);
     for (const auto &param : v.params)
       genParam(*param);
     for (const auto &hook : v.hooks)
       if (!genHook(hook))
         return false;
-    builder.setInsertionPointAfter(op);
     return true;
   }
 

@@ -34,6 +34,8 @@ struct Result {
 
 /// Returns false with a message on malformed input (shape mismatch, missing
 /// params, out-of-range array index) — never aborts.
+/// Evaluator.cpp's file comment lists the choices DESIGN.md leaves open
+/// (which pairs hooks run on, +inf logits, the LSE of normalize = none).
 bool evaluate(VariantOp variant, const Problem &problem, Result &result,
               std::string &error);
 

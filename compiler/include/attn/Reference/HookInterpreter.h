@@ -30,7 +30,9 @@ struct Value {
 
 /// Runtime values of a variant's params. Scalars and arrays over heads,
 /// kv_heads and batch are flat; `tokens` arrays are ragged, one vector per
-/// request with one entry per KV position.
+/// request with one entry per KV position. Values are given as doubles and
+/// read as the kernel would see them: i32 params by truncation (saturating),
+/// f32 params rounded to f32.
 struct ParamValues {
   std::map<std::string, double> scalars;
   std::map<std::string, std::vector<double>> arrays;
