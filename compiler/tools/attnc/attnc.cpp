@@ -109,35 +109,36 @@ bool parseTile(const std::string &text, int64_t &q, int64_t &kv) {
   }
 }
 
+/// Loads opts.file through the whole pipeline and runs `body` on the chosen
+/// variant; the context and module live for the duration of the call.
+template <typename Body>
+int withVariant(const Options &opts, Body body) {
+  mlir::MLIRContext context;
+  LoadedFile file;
+  int rc = loadFile(opts.file, context, Stage::Optimized, file);
+  if (rc != kOk)
+    return rc;
+  attn::VariantOp v = selectVariant(*file.module, opts.variant, opts.file);
+  return v ? body(v) : kUserError;
+}
+
 int runTilesCommand(const Options &opts) {
   int64_t tq, tkv;
   if (!parseTile(opts.tile, tq, tkv)) {
     reportError(opts.file, fmt::format("--tile expects QxKV (e.g. 64x64), got '{}'", opts.tile));
     return kUserError;
   }
-  mlir::MLIRContext context;
-  LoadedFile file;
-  int rc = loadFile(opts.file, context, Stage::Optimized, file);
-  if (rc != kOk)
-    return rc;
-  attn::VariantOp v = selectVariant(*file.module, opts.variant, opts.file);
-  if (!v)
-    return kUserError;
-  return runTiles(v, opts.file, opts.qLen, opts.kvLen, tq, tkv, opts.head, opts.params,
-                  opts.verify);
+  return withVariant(opts, [&](attn::VariantOp v) {
+    return runTiles(v, opts.file, opts.qLen, opts.kvLen, tq, tkv, opts.head, opts.params,
+                    opts.verify);
+  });
 }
 
 int runRefCommand(const Options &opts) {
-  mlir::MLIRContext context;
-  LoadedFile file;
-  int rc = loadFile(opts.file, context, Stage::Optimized, file);
-  if (rc != kOk)
-    return rc;
-  attn::VariantOp v = selectVariant(*file.module, opts.variant, opts.file);
-  if (!v)
-    return kUserError;
-  return runReference(v, opts.file, opts.qLens, opts.kvLens, opts.seed, opts.params,
-                      opts.printRows);
+  return withVariant(opts, [&](attn::VariantOp v) {
+    return runReference(v, opts.file, opts.qLens, opts.kvLens, opts.seed, opts.params,
+                        opts.printRows);
+  });
 }
 
 int run(int argc, char **argv) {
