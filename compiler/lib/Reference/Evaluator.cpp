@@ -252,6 +252,7 @@ struct Config {
   int64_t dimQK = 0, dimVO = 0;
   double scale = 0;
   bool softmax = true;
+  int64_t blockQ = 0, blockKV = 0; ///< non-zero for block_sparse
 };
 
 /// Reads the variant's configuration. The op verifier checks the same, but
@@ -277,6 +278,68 @@ bool readConfig(VariantOp variant, Config &c, std::string &error) {
     return false;
   }
   c.group = c.numQHeads / c.numKVHeads;
+  if (variant.getKvLayout() == KVLayout::block_sparse) {
+    c.blockQ = variant.getBlockQ().value_or(0);
+    c.blockKV = variant.getBlockKv().value_or(0);
+    if (c.blockQ <= 0 || c.blockKV <= 0) {
+      error = "variant: block_sparse needs positive block sizes";
+      return false;
+    }
+  }
+  return true;
+}
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// Validates the BSR pattern of a block-sparse problem: one block row per
+/// query block of each request, monotone indptr, key blocks in range.
+bool checkBlockSparse(const Config &c, const Problem &p, std::string &error) {
+  if (!c.blockQ) {
+    if (!p.bsrRowOffsets.empty() || !p.bsrIndptr.empty() || !p.bsrIndices.empty()) {
+      error = "a block-sparse pattern was given for a variant whose layout is not block_sparse";
+      return false;
+    }
+    return true;
+  }
+  size_t batch = p.qLens.size();
+  if (p.bsrRowOffsets.size() != batch) {
+    error = "bsrRowOffsets has " + std::to_string(p.bsrRowOffsets.size()) +
+            " entries, expected one per request (" + std::to_string(batch) + ")";
+    return false;
+  }
+  if (p.bsrIndptr.empty() || p.bsrIndptr.front() != 0) {
+    error = "bsrIndptr must start at 0";
+    return false;
+  }
+  int64_t rows = static_cast<int64_t>(p.bsrIndptr.size()) - 1;
+  for (int64_t r = 0; r < rows; ++r)
+    if (p.bsrIndptr[r + 1] < p.bsrIndptr[r]) {
+      error = "bsrIndptr is not monotone at row " + std::to_string(r);
+      return false;
+    }
+  if (p.bsrIndptr.back() != static_cast<int64_t>(p.bsrIndices.size())) {
+    error = "bsrIndptr ends at " + std::to_string(p.bsrIndptr.back()) +
+            " but bsrIndices has " + std::to_string(p.bsrIndices.size()) + " entries";
+    return false;
+  }
+  for (size_t b = 0; b < batch; ++b) {
+    int64_t first = p.bsrRowOffsets[b], qBlocks = ceilDiv(p.qLens[b], c.blockQ);
+    int64_t kvBlocks = ceilDiv(p.kvLens[b], c.blockKV);
+    if (first < 0 || first + qBlocks > rows) {
+      error = "request " + std::to_string(b) + ": its block rows [" + std::to_string(first) +
+              ", " + std::to_string(first + qBlocks) + ") exceed bsrIndptr's " +
+              std::to_string(rows) + " rows";
+      return false;
+    }
+    for (int64_t r = first; r < first + qBlocks; ++r)
+      for (int64_t e = p.bsrIndptr[r]; e < p.bsrIndptr[r + 1]; ++e)
+        if (p.bsrIndices[e] < 0 || p.bsrIndices[e] >= kvBlocks) {
+          error = "request " + std::to_string(b) + ": key block " +
+                  std::to_string(p.bsrIndices[e]) + " out of range [0, " +
+                  std::to_string(kvBlocks) + ")";
+          return false;
+        }
+  }
   return true;
 }
 
@@ -389,6 +452,15 @@ private:
   std::vector<double> queryRow_; ///< transformed query of one row
   std::vector<int64_t> kept_; ///< kept key indices of one row
   std::vector<double> keptVal_; ///< their logits (softmax) or weights (none)
+  std::vector<char> blockListed_; ///< block_sparse: key blocks of this row's query block
+
+  void listBlocks(const Builtins &row) {
+    int64_t i = row.qIdx - (row.kvLen - row.qLen); // query row within the request
+    int64_t blockRow = p_.bsrRowOffsets[row.batch] + i / c_.blockQ;
+    blockListed_.assign(static_cast<size_t>(ceilDiv(row.kvLen, c_.blockKV)), 0);
+    for (int64_t e = p_.bsrIndptr[blockRow]; e < p_.bsrIndptr[blockRow + 1]; ++e)
+      blockListed_[p_.bsrIndices[e]] = 1;
+  }
 };
 
 bool Evaluation::initHooks(VariantOp variant, std::string &error) {
@@ -469,8 +541,12 @@ bool Evaluation::collectKept(const Builtins &row, std::string &error) {
   keptVal_.clear();
   Builtins at = row;
   int64_t dim = c_.dimQK;
+  if (c_.blockQ)
+    listBlocks(row);
   for (int64_t j = 0; j < row.kvLen; ++j) {
     at.kvIdx = j;
+    if (c_.blockQ && !blockListed_[j / c_.blockKV])
+      continue;
     bool keep = true;
     if (mask_.present() && !mask_.callBool(interp_, at, row.batch, keep, error)) {
       error = where(at, true) + "mask hook: " + error;
@@ -630,7 +706,8 @@ bool attn::ref::evaluate(VariantOp variant, const Problem &problem,
   Config config;
   std::vector<int64_t> qStart, kvStart;
   if (!readConfig(variant, config, error) ||
-      !checkProblem(config, problem, qStart, kvStart, error))
+      !checkProblem(config, problem, qStart, kvStart, error) ||
+      !checkBlockSparse(config, problem, error))
     return false;
 
   ParamShape shape;

@@ -194,6 +194,29 @@ double attn::ref::roundToDtype(double x, mlir::Type dtype) {
   return x;
 }
 
+/// A random block-sparse pattern: each (query block, key block) pair kept
+/// with probability 1/2, plus the diagonal-most block of each row so that
+/// most rows attend to something. Some rows still come out empty, which is
+/// a case the kernels must handle too.
+static void randomBlockSparse(VariantOp variant, const std::vector<int64_t> &qLens,
+                       const std::vector<int64_t> &kvLens, Random &rng, Problem &p) {
+  int64_t bq = variant.getBlockQ().value_or(1), bkv = variant.getBlockKv().value_or(1);
+  p.bsrIndptr.push_back(0);
+  for (size_t b = 0; b < qLens.size(); ++b) {
+    p.bsrRowOffsets.push_back(static_cast<int64_t>(p.bsrIndptr.size()) - 1);
+    int64_t qBlocks = (qLens[b] + bq - 1) / bq, kvBlocks = (kvLens[b] + bkv - 1) / bkv;
+    for (int64_t r = 0; r < qBlocks; ++r) {
+      // The key block holding this query block's last position.
+      int64_t lastPos = kvLens[b] - qLens[b] + std::min(qLens[b], (r + 1) * bq) - 1;
+      int64_t diagonal = lastPos / bkv;
+      for (int64_t c = 0; c < kvBlocks; ++c)
+        if (c == diagonal || rng.unit() < 0.5)
+          p.bsrIndices.push_back(c);
+      p.bsrIndptr.push_back(static_cast<int64_t>(p.bsrIndices.size()));
+    }
+  }
+}
+
 Problem attn::ref::makeRandomProblem(VariantOp variant,
                                      std::vector<int64_t> qLens,
                                      std::vector<int64_t> kvLens,
@@ -212,6 +235,10 @@ Problem attn::ref::makeRandomProblem(VariantOp variant,
   // the lengths change.
   Random params(seed ^ 0x9e3779b97f4a7c15ull);
   randomParams(variant, kvLens, params, p.params);
+  if (variant.getKvLayout() == KVLayout::block_sparse) {
+    Random blocks(seed ^ 0x5bd1e995ull);
+    randomBlockSparse(variant, qLens, kvLens, blocks, p);
+  }
 
   p.qLens = std::move(qLens);
   p.kvLens = std::move(kvLens);

@@ -23,6 +23,13 @@ struct Problem {
   std::vector<int64_t> qLens, kvLens;
   std::vector<double> q, k, v;
   ParamValues params;
+  /// Block-sparse variants only (kv = block_sparse(bq, bkv)): which
+  /// (query block, key block) pairs are computed, in the runtime's BSR form
+  /// (kernels-gen/include/attn_kernels/abi.h). Query block r of request b
+  /// (query rows [r*bq, (r+1)*bq)) is row bsrRowOffsets[b] + r; its key
+  /// blocks are bsrIndices[bsrIndptr[row] .. bsrIndptr[row + 1]). A pair in
+  /// an unlisted block is dropped as if masked.
+  std::vector<int64_t> bsrRowOffsets, bsrIndptr, bsrIndices;
 };
 
 /// out: [sum qLens][numQHeads][headDimVO]; lse: [sum qLens][numQHeads]
