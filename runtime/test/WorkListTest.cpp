@@ -1,0 +1,400 @@
+//===- WorkListTest.cpp - Work-list properties ----------------------------===//
+//
+// The kernels trust the work list completely, so its properties are checked
+// exhaustively on small batches: every (request, kv head, query row, key) is
+// covered exactly once; split rows write disjoint partial slots that exactly
+// one merge item per (row, head) combines; tiles never exceed block_m.
+//
+//===----------------------------------------------------------------------===//
+#include "attnrt/WorkList.h"
+
+#include "TestManifests.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+#include <tuple>
+
+using namespace attnrt;
+using namespace attnrt_test;
+
+namespace {
+
+BatchInfo makeInfo(const Manifest &m, const std::vector<int32_t> &qLens,
+                   const std::vector<int32_t> &kvLens) {
+  std::vector<int32_t> qIndptr{0};
+  for (int32_t q : qLens)
+    qIndptr.push_back(qIndptr.back() + q);
+  BatchDesc d;
+  d.batchSize = static_cast<int32_t>(qLens.size());
+  d.qIndptr = qIndptr;
+  d.kvLens = kvLens;
+  // Paged: a trivial page table. Block sparse: every key block kept.
+  std::vector<int32_t> pageIndptr{0}, pages, rowOffsets, bsrIndptr{0}, bsrIndices;
+  for (size_t b = 0; b < qLens.size(); ++b) {
+    if (m.kvLayout == KvLayout::kPaged) {
+      int n = (kvLens[b] + m.pageSize - 1) / m.pageSize;
+      for (int i = 0; i < n; ++i)
+        pages.push_back(static_cast<int32_t>(pages.size()));
+      pageIndptr.push_back(static_cast<int32_t>(pages.size()));
+    }
+    if (m.kvLayout == KvLayout::kBlockSparse) {
+      rowOffsets.push_back(static_cast<int32_t>(bsrIndptr.size()) - 1);
+      int rows = (qLens[b] + m.blockQ - 1) / m.blockQ;
+      int blocks = (kvLens[b] + m.blockKV - 1) / m.blockKV;
+      for (int r = 0; r < rows; ++r) {
+        for (int k = 0; k < blocks; ++k)
+          bsrIndices.push_back(k);
+        bsrIndptr.push_back(static_cast<int32_t>(bsrIndices.size()));
+      }
+    }
+  }
+  if (m.kvLayout == KvLayout::kPaged) {
+    d.kvIndptr = pageIndptr;
+    d.pageIndices = pages;
+    d.numPages = static_cast<int32_t>(pages.size());
+  }
+  if (m.kvLayout == KvLayout::kBlockSparse) {
+    d.bsrRowOffsets = rowOffsets;
+    d.bsrIndptr = bsrIndptr;
+    d.bsrIndices = bsrIndices;
+  }
+  BatchInfo info;
+  Status s = validateBatch(m, d, &info);
+  EXPECT_TRUE(s.ok()) << s.toString();
+  return info;
+}
+
+// Checks every structural property of `wl`; returns the number of violations
+// reported through gtest.
+void checkWorkList(const Manifest &m, const BatchInfo &info, const WorkList &wl) {
+  const int G = m.groupSize, H = m.numKVHeads;
+  ASSERT_NE(wl.kernelInfo, nullptr);
+  ASSERT_EQ(wl.kernelInfo, m.kernel(wl.kernel));
+  const int blockM = wl.kernelInfo->blockM;
+  const int64_t B = static_cast<int64_t>(info.qLens.size());
+
+  // (request, kv head, row, key) -> times covered.
+  std::map<std::tuple<int, int, int, int>, int> cover;
+  // (request, q head, row) -> slots written.
+  std::map<std::tuple<int, int, int>, std::set<int>> slotsOf;
+  std::vector<int> slotUse(wl.numPartialSlots, 0);
+  for (const AttnWorkItem &it : wl.items) {
+    ASSERT_GE(it.request, 0);
+    ASSERT_LT(it.request, B);
+    ASSERT_GE(it.kv_head, 0);
+    ASSERT_LT(it.kv_head, H);
+    const int qLen = info.qLens[it.request], kvLen = info.kvLens[it.request];
+    ASSERT_LE(0, it.q_begin);
+    ASSERT_LT(it.q_begin, it.q_end);
+    ASSERT_LE(it.q_end, qLen);
+    EXPECT_LE((it.q_end - it.q_begin) * G, blockM) << "tile exceeds block_m";
+    ASSERT_LE(0, it.kv_begin);
+    ASSERT_LT(it.kv_begin, it.kv_end);
+    ASSERT_LE(it.kv_end, kvLen);
+    if (it.partial_slot < 0) {
+      EXPECT_EQ(it.kv_begin, 0);
+      EXPECT_EQ(it.kv_end, kvLen) << "an unsplit item must cover every key";
+    } else {
+      // Chunk starts stay aligned to the kernel's key tiles.
+      EXPECT_EQ(it.kv_begin % wl.kernelInfo->blockN, 0);
+      if (m.kvLayout == KvLayout::kBlockSparse) {
+        EXPECT_EQ(it.kv_begin % m.blockKV, 0);
+      }
+    }
+    EXPECT_EQ(it.reserved, 0);
+    for (int r = it.q_begin; r < it.q_end; ++r) {
+      for (int j = it.kv_begin; j < it.kv_end; ++j)
+        ++cover[{it.request, it.kv_head, r, j}];
+      if (it.partial_slot >= 0)
+        for (int g = 0; g < G; ++g) {
+          int slot = it.partial_slot + (r - it.q_begin) * G + g;
+          ASSERT_GE(slot, 0);
+          ASSERT_LT(slot, wl.numPartialSlots);
+          ++slotUse[slot];
+          slotsOf[{it.request, it.kv_head * G + g, r}].insert(slot);
+        }
+    }
+  }
+  // Exactly once.
+  size_t expected = 0;
+  for (int64_t b = 0; b < B; ++b)
+    if (info.qLens[b] > 0)
+      expected += size_t(H) * info.qLens[b] * info.kvLens[b];
+  EXPECT_EQ(cover.size(), expected) << "some (request, kv head, row, key) is not covered";
+  for (const auto &c : cover)
+    EXPECT_EQ(c.second, 1) << "covered " << c.second << " times: request "
+                           << std::get<0>(c.first) << " kv head " << std::get<1>(c.first)
+                           << " row " << std::get<2>(c.first) << " key " << std::get<3>(c.first);
+  // Partial slots are disjoint and dense.
+  for (int s = 0; s < wl.numPartialSlots; ++s)
+    EXPECT_EQ(slotUse[s], 1) << "slot " << s;
+
+  // Merge items: one per split (row, head), naming exactly its slots.
+  std::set<std::pair<int, int>> merged;
+  for (const AttnMergeItem &mi : wl.merges) {
+    ASSERT_GE(mi.request, 0);
+    ASSERT_LT(mi.request, B);
+    int row = mi.q_row - info.qIndptr[mi.request];
+    ASSERT_GE(row, 0);
+    ASSERT_LT(row, info.qLens[mi.request]);
+    ASSERT_GE(mi.head, 0);
+    ASSERT_LT(mi.head, m.numQHeads);
+    EXPECT_GE(mi.num_slots, 2);
+    EXPECT_TRUE(merged.insert({mi.q_row, mi.head}).second) << "two merges for one (row, head)";
+    std::set<int> slots;
+    for (int c = 0; c < mi.num_slots; ++c)
+      slots.insert(mi.first_slot + c * mi.slot_stride);
+    const std::set<int> &written = slotsOf[std::make_tuple(mi.request, mi.head, row)];
+    EXPECT_EQ(slots, written)
+        << "merge of row " << mi.q_row << " head " << mi.head;
+  }
+  size_t splitRows = 0;
+  for (const auto &s : slotsOf)
+    splitRows += !s.second.empty();
+  EXPECT_EQ(merged.size(), splitRows) << "a split (row, head) without a merge item";
+  EXPECT_EQ(wl.split(), !wl.merges.empty());
+}
+
+WorkList build(const Manifest &m, const BatchInfo &info, const PlanOptions &o) {
+  WorkList wl;
+  Status s = buildWorkList(m, info, o, &wl);
+  EXPECT_TRUE(s.ok()) << s.toString();
+  return wl;
+}
+
+TEST(WorkList, PrefillTiles) {
+  // group 4, prefill block_m 64 -> 16 query rows per item.
+  Manifest m = makeManifest(KvLayout::kRagged);
+  BatchInfo info = makeInfo(m, {17, 1, 0, 40}, {17, 30, 5, 100});
+  WorkList wl = build(m, info, PlanOptions());
+  EXPECT_EQ(wl.kernel, KernelKind::kPrefill);
+  // ceil(17/16) + 1 + 0 + ceil(40/16) = 2 + 1 + 3 tiles, x 2 kv heads.
+  EXPECT_EQ(wl.items.size(), 12u);
+  EXPECT_FALSE(wl.split());
+  checkWorkList(m, info, wl);
+}
+
+TEST(WorkList, DecodeOneItemPerRequestAndHead) {
+  // group 4, decode block_m 16 -> q_len up to 4 fits a decode tile.
+  Manifest m = makeManifest(KvLayout::kPaged);
+  BatchInfo info = makeInfo(m, {1, 4, 2}, {100, 7, 4000});
+  PlanOptions o;
+  o.numSMs = 1; // 6 items >= 2 x 1 SM: no split
+  WorkList wl = build(m, info, o);
+  EXPECT_EQ(wl.kernel, KernelKind::kDecode);
+  EXPECT_EQ(wl.items.size(), 6u);
+  EXPECT_FALSE(wl.split());
+  checkWorkList(m, info, wl);
+  // Longest first.
+  EXPECT_EQ(wl.items[0].request, 2);
+  EXPECT_EQ(wl.items[1].request, 2);
+  for (size_t i = 1; i < wl.items.size(); ++i)
+    EXPECT_GE(wl.items[i - 1].kv_end - wl.items[i - 1].kv_begin,
+              wl.items[i].kv_end - wl.items[i].kv_begin);
+}
+
+TEST(WorkList, ChooseKernel) {
+  Manifest m = makeManifest(KvLayout::kRagged);
+  KernelKind k;
+  // q_len 5 x group 4 = 20 > decode block_m 16: prefill.
+  BatchInfo info = makeInfo(m, {1, 5}, {10, 10});
+  ASSERT_TRUE(chooseKernel(m, info, PlanOptions(), &k).ok());
+  EXPECT_EQ(k, KernelKind::kPrefill);
+  PlanOptions force;
+  force.forceKernel = KernelKind::kDecode;
+  Status s = chooseKernel(m, info, force, &k);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+  EXPECT_NE(s.message().find("request 1 has q_len 5"), std::string::npos) << s.message();
+  force.forceKernel = KernelKind::kPrefill;
+  info = makeInfo(m, {1, 1}, {10, 10});
+  ASSERT_TRUE(chooseKernel(m, info, force, &k).ok());
+  EXPECT_EQ(k, KernelKind::kPrefill);
+  ASSERT_TRUE(chooseKernel(m, info, PlanOptions(), &k).ok());
+  EXPECT_EQ(k, KernelKind::kDecode);
+
+  // Only a decode kernel, and a request it cannot hold.
+  Manifest decodeOnly = m;
+  decodeOnly.kernels.erase(decodeOnly.kernels.begin()); // drop prefill
+  info = makeInfo(m, {9}, {10});
+  s = chooseKernel(decodeOnly, info, PlanOptions(), &k);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+  EXPECT_NE(s.message().find("no prefill kernel"), std::string::npos) << s.message();
+  // Only a prefill kernel: everything runs as prefill.
+  Manifest prefillOnly = makeManifest(KvLayout::kRagged, 8, 2, 64, 32, /*decodeBlockM=*/0);
+  info = makeInfo(prefillOnly, {1}, {10});
+  ASSERT_TRUE(chooseKernel(prefillOnly, info, PlanOptions(), &k).ok());
+  EXPECT_EQ(k, KernelKind::kPrefill);
+  force.forceKernel = KernelKind::kDecode;
+  EXPECT_FALSE(chooseKernel(prefillOnly, info, force, &k).ok());
+  // A group larger than the prefill tile.
+  Manifest wide = makeManifest(KvLayout::kRagged, 32, 1, /*prefillBlockM=*/16);
+  info = makeInfo(wide, {100}, {100});
+  s = chooseKernel(wide, info, PlanOptions(), &k);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+  EXPECT_NE(s.message().find("smaller than the group size"), std::string::npos);
+}
+
+TEST(WorkList, AutoSplitFillsTheGpu) {
+  // Decode of one long request on 132 SMs: 2 items alone would idle the GPU.
+  Manifest m = makeManifest(KvLayout::kPaged);
+  BatchInfo info = makeInfo(m, {1}, {16384});
+  PlanOptions o;
+  o.numSMs = 132;
+  WorkList wl = build(m, info, o);
+  EXPECT_TRUE(wl.split());
+  EXPECT_EQ(wl.kvChunk % 32, 0);
+  EXPECT_GE(wl.items.size(), size_t(2 * 132));
+  EXPECT_LE(wl.items.size(), size_t(5 * 132));
+  EXPECT_EQ(wl.merges.size(), 8u); // one per q head of the single row
+  checkWorkList(m, info, wl);
+
+  o.noSplit = true;
+  wl = build(m, info, o);
+  EXPECT_FALSE(wl.split());
+  EXPECT_EQ(wl.items.size(), 2u);
+  checkWorkList(m, info, wl);
+}
+
+TEST(WorkList, AutoSplitSkewedBatch) {
+  // 1 x 32768 + 63 x 512 keys: the long request is chunked, short ones stay whole.
+  Manifest m = makeManifest(KvLayout::kPaged, 32, 8);
+  std::vector<int32_t> q(64, 1), kv(64, 512);
+  kv[0] = 32768;
+  BatchInfo info = makeInfo(m, q, kv);
+  PlanOptions o;
+  o.numSMs = 132;
+  WorkList wl = build(m, info, o);
+  ASSERT_TRUE(wl.split());
+  for (const AttnMergeItem &mi : wl.merges)
+    EXPECT_EQ(mi.request, 0);
+  // The largest item is no longer the whole long request.
+  EXPECT_LT(wl.items[0].kv_end - wl.items[0].kv_begin, 32768);
+  EXPECT_EQ(wl.items[0].kv_end - wl.items[0].kv_begin, wl.kvChunk);
+  // No coverage check here (it would enumerate 8 x 64k keys); the random test covers it.
+}
+
+TEST(WorkList, NoAutoSplitWhenTheBatchFillsTheGpu) {
+  Manifest m = makeManifest(KvLayout::kPaged);
+  std::vector<int32_t> q(200, 1), kv(200, 4096);
+  BatchInfo info = makeInfo(m, q, kv);
+  PlanOptions o;
+  o.numSMs = 132; // 400 items >= 264
+  WorkList wl = build(m, info, o);
+  EXPECT_FALSE(wl.split());
+  EXPECT_EQ(wl.items.size(), 400u);
+}
+
+TEST(WorkList, NoAutoSplitForPrefill) {
+  Manifest m = makeManifest(KvLayout::kRagged);
+  BatchInfo info = makeInfo(m, {100}, {5000});
+  PlanOptions o;
+  o.numSMs = 132;
+  WorkList wl = build(m, info, o);
+  EXPECT_EQ(wl.kernel, KernelKind::kPrefill);
+  EXPECT_FALSE(wl.split());
+}
+
+TEST(WorkList, ForcedSplit) {
+  Manifest m = makeManifest(KvLayout::kRagged); // block_n 32
+  BatchInfo info = makeInfo(m, {17, 3, 1}, {200, 40, 33});
+  PlanOptions o;
+  o.kvChunk = 50; // rounded up to 64
+  WorkList wl = build(m, info, o);
+  EXPECT_EQ(wl.kernel, KernelKind::kPrefill);
+  EXPECT_EQ(wl.kvChunk, 64);
+  EXPECT_TRUE(wl.split());
+  checkWorkList(m, info, wl);
+  // Request 1 (40 keys) -> 1 chunk: final output, no merge item.
+  for (const AttnMergeItem &mi : wl.merges)
+    EXPECT_NE(mi.request, 1);
+
+  // Decode with a forced split.
+  info = makeInfo(m, {1, 4, 2}, {1000, 64, 65});
+  o.kvChunk = 64;
+  wl = build(m, info, o);
+  EXPECT_EQ(wl.kernel, KernelKind::kDecode);
+  checkWorkList(m, info, wl);
+
+  o.noSplit = true; // wins over kvChunk
+  wl = build(m, info, o);
+  EXPECT_FALSE(wl.split());
+  checkWorkList(m, info, wl);
+}
+
+TEST(WorkList, ForcedSplitNeedsAMergeKernel) {
+  Manifest m = makeManifest(KvLayout::kRagged, 8, 2, 64, 32, 16, /*withMerge=*/false);
+  BatchInfo info = makeInfo(m, {1}, {10000});
+  PlanOptions o;
+  o.kvChunk = 64;
+  WorkList wl;
+  EXPECT_EQ(buildWorkList(m, info, o, &wl).code(), StatusCode::kUnsupported);
+  o.kvChunk = 0;
+  o.numSMs = 132; // the automatic split quietly does not happen
+  wl = build(m, info, o);
+  EXPECT_FALSE(wl.split());
+}
+
+TEST(WorkList, BlockSparseChunksAlignToKeyBlocks) {
+  Manifest m = makeManifest(KvLayout::kBlockSparse); // block_n 32, block_kv 48 -> 96
+  BatchInfo info = makeInfo(m, {20}, {500});
+  PlanOptions o;
+  o.kvChunk = 40;
+  WorkList wl = build(m, info, o);
+  EXPECT_EQ(wl.kvChunk, 96);
+  checkWorkList(m, info, wl);
+}
+
+TEST(WorkList, EmptyRequestsAndBatches) {
+  Manifest m = makeManifest(KvLayout::kRagged);
+  BatchInfo info = makeInfo(m, {0, 0}, {0, 10});
+  WorkList wl = build(m, info, PlanOptions());
+  EXPECT_TRUE(wl.items.empty());
+  info = makeInfo(m, {}, {});
+  wl = build(m, info, PlanOptions());
+  EXPECT_TRUE(wl.items.empty());
+  EXPECT_EQ(buildWorkList(m, info, PlanOptions(), nullptr).code(), StatusCode::kInvalidArgument);
+  BatchInfo bogus;
+  bogus.qLens = {1};
+  EXPECT_EQ(buildWorkList(m, bogus, PlanOptions(), &wl).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(WorkList, RandomBatchesKeepEveryProperty) {
+  std::mt19937 rng(1234);
+  auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  const KvLayout layouts[] = {KvLayout::kContiguous, KvLayout::kRagged, KvLayout::kPaged,
+                              KvLayout::kBlockSparse};
+  const int groups[][2] = {{8, 2}, {4, 4}, {8, 1}, {6, 2}};
+  for (int iter = 0; iter < 300; ++iter) {
+    const int *g = groups[uni(0, 3)];
+    const int prefillM = 16 << uni(0, 3), blockN = 16 << uni(0, 2), decodeM = 16 << uni(0, 1);
+    Manifest m = makeManifest(layouts[uni(0, 3)], g[0], g[1], prefillM, blockN, decodeM);
+    if (m.groupSize > prefillM)
+      continue;
+    int B = uni(1, 5);
+    std::vector<int32_t> q(B), kv(B);
+    for (int b = 0; b < B; ++b) {
+      q[b] = uni(0, 3) == 0 ? uni(0, 2) : uni(0, 40);
+      kv[b] = q[b] + (uni(0, 4) == 0 ? 0 : uni(0, 150));
+    }
+    BatchInfo info = makeInfo(m, q, kv);
+    PlanOptions o;
+    o.numSMs = uni(0, 1) ? uni(1, 132) : 0;
+    int mode = uni(0, 2);
+    if (mode == 1)
+      o.kvChunk = uni(1, 100);
+    if (mode == 2)
+      o.noSplit = true;
+    WorkList wl;
+    Status s = buildWorkList(m, info, o, &wl);
+    ASSERT_TRUE(s.ok()) << s.toString();
+    SCOPED_TRACE("iteration " + std::to_string(iter));
+    checkWorkList(m, info, wl);
+    if (::testing::Test::HasFailure())
+      break;
+  }
+}
+
+} // namespace
