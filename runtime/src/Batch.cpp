@@ -147,14 +147,24 @@ static Status validateBatchImpl(const Manifest &m, const BatchDesc &d, BatchInfo
       std::vector<int32_t> lens(B);
       for (int64_t b = 0; b < B; ++b)
         lens[b] = d.kvIndptr[b + 1] - d.kvIndptr[b];
+      // Contiguous: one [batch, capacity] buffer, so kv_indptr gives each
+      // request's row of slots and kv_lens how many of them hold keys.
+      // Ragged / block-sparse: the rows are exactly the keys.
+      bool contiguous = m.kvLayout == KvLayout::kContiguous;
       if (!d.kvLens.empty()) {
-        for (int64_t b = 0; b < B; ++b)
-          if (lens[b] != info.kvLens[b])
+        for (int64_t b = 0; b < B; ++b) {
+          if (contiguous && lens[b] < info.kvLens[b])
+            return invalidArgument("request " + str(b) + " has kv_len " + str(info.kvLens[b]) +
+                                   " but only " + str(lens[b]) +
+                                   " slots in its contiguous row (kv_indptr)");
+          if (!contiguous && lens[b] != info.kvLens[b])
             return invalidArgument("lengths mismatch: request " + str(b) + " has kv_lens = " +
                                    str(info.kvLens[b]) + " but kv_indptr gives " +
                                    str(lens[b]));
+        }
+      } else {
+        info.kvLens = std::move(lens);
       }
-      info.kvLens = std::move(lens);
     }
   }
 

@@ -142,8 +142,12 @@ static Status buildWorkListImpl(const Manifest &m, const BatchInfo &info, const 
       continue;
     const int64_t rows = rowsPerItem(m, wl.kernel, k, qLen);
     const int64_t chunks = chunk > 0 ? std::max<int64_t>(1, ceilDiv(kvLen, chunk)) : 1;
-    for (int64_t q0 = 0; q0 < qLen; q0 += rows) {
-      const int64_t q1 = std::min(qLen, q0 + rows);
+    for (int64_t q0 = 0, q1; q0 < qLen; q0 = q1) {
+      q1 = std::min(qLen, q0 + rows);
+      // Block-sparse kernels read one query block's key list per item, so an
+      // item never straddles a block_q boundary.
+      if (m.kvLayout == KvLayout::kBlockSparse && m.blockQ > 0)
+        q1 = std::min(q1, (q0 / m.blockQ + 1) * m.blockQ);
       for (int64_t h = 0; h < H; ++h) {
         AttnWorkItem it{};
         it.request = static_cast<int32_t>(b);

@@ -248,6 +248,24 @@ TEST(Batch, BlockSparseErrors) {
   expectError(b.m, d, "outside the 0 rows of bsr_indptr");
 }
 
+TEST(Batch, ContiguousRowsMayBeLongerThanTheirKeys) {
+  Manifest m = makeManifest(KvLayout::kContiguous);
+  std::vector<int32_t> qIndptr = {0, 1, 3}, kvLens = {5, 2}, kvIndptr = {0, 8, 16};
+  BatchDesc d;
+  d.batchSize = 2;
+  d.qIndptr = qIndptr;
+  d.kvLens = kvLens;
+  d.kvIndptr = kvIndptr;
+  BatchInfo info;
+  Status s = validateBatch(m, d, &info);
+  ASSERT_TRUE(s.ok()) << s.toString();
+  EXPECT_EQ(info.kvLens, kvLens);
+  EXPECT_EQ(info.totalKvTokens, 7);
+  std::vector<int32_t> tooShort = {0, 4, 16};
+  d.kvIndptr = tooShort;
+  expectError(m, d, "request 0 has kv_len 5 but only 4 slots in its contiguous row");
+}
+
 TEST(Tensors, Validation) {
   Manifest m = makeManifest(KvLayout::kPaged);
   BatchInfo info;

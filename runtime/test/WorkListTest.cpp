@@ -91,6 +91,9 @@ void checkWorkList(const Manifest &m, const BatchInfo &info, const WorkList &wl)
     ASSERT_LT(it.q_begin, it.q_end);
     ASSERT_LE(it.q_end, qLen);
     EXPECT_LE((it.q_end - it.q_begin) * G, blockM) << "tile exceeds block_m";
+    if (m.kvLayout == KvLayout::kBlockSparse)
+      EXPECT_EQ(it.q_begin / m.blockQ, (it.q_end - 1) / m.blockQ)
+          << "a block-sparse item straddles a block_q boundary";
     ASSERT_LE(0, it.kv_begin);
     ASSERT_LT(it.kv_begin, it.kv_end);
     ASSERT_LE(it.kv_end, kvLen);

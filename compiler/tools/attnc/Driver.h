@@ -63,6 +63,23 @@ int runReference(attn::VariantOp variant, const std::string &path,
                  const std::vector<int64_t> &kvLens, uint64_t seed,
                  const std::vector<std::string> &params, int64_t printRows);
 
+/// What `attnc compile --emit=cuda|ptx|cubin|header` was asked for.
+struct CodegenRequest {
+  std::string emit;                 ///< cuda, ptx, cubin or header
+  std::vector<std::string> archs;   ///< validated, at least one
+  std::string output = "-";         ///< "-" = stdout (cubin: a default name)
+  bool verbose = false;             ///< print the ptxas resource report
+  bool noCache = false;
+  bool inlineTemplates = false;     ///< cuda: inline the kernel templates
+};
+
+/// Emits (and for ptx/cubin/header compiles) `variant`; writes the result.
+int runCodegen(attn::VariantOp variant, const std::string &path, const CodegenRequest &req);
+
+/// `attnc bench-compile`: prints cold and cached compile times.
+int runBenchCompile(const std::string &path, const std::string &variant,
+                    const std::vector<std::string> &archs, int runs);
+
 } // namespace attnc
 
 #endif

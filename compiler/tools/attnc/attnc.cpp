@@ -2,7 +2,9 @@
 //
 // Subcommands:
 //   check    parse and check .attn files (all errors of each file at once)
-//   compile  print a variant at a stage: --emit=ast | mlir
+//   compile  print a variant at a stage: --emit=ast | mlir | cuda, or
+//            compile it with NVRTC: --emit=ptx | cubin | header
+//   bench-compile  time a cold and a cached compile
 //   tiles    draw the empty / partial / full tile map of a mask
 //   ref      run the float64 reference evaluator on random inputs
 // Exit codes: 0 ok, 1 user error (bad input, bad flags), 2 internal error.
@@ -11,6 +13,7 @@
 #include "Driver.h"
 
 #include "attn/Frontend/MLIRGen.h"
+#include "attn/Target/CUDA/Compile.h"
 #include "attn/dsl/Frontend.h"
 
 #include "mlir/IR/OperationSupport.h"
@@ -20,13 +23,14 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <exception>
 
 using namespace attnc;
 
 namespace {
 
-constexpr const char *kVersion = "0.1.0";
+constexpr const char *kVersion = attn::target::kAttncVersion;
 
 struct Options {
   std::vector<std::string> files;
@@ -43,7 +47,44 @@ struct Options {
   std::vector<int64_t> qLens, kvLens;
   uint64_t seed = 1;
   bool verify = false;
+  // compile (code generation) / bench-compile
+  std::vector<std::string> archs;
+  bool verbose = false, noCache = false, inlineTemplates = false;
+  int runs = 5;
 };
+
+/// clang/nvcc spell it `-arch sm_90a`; CLI11 only knows `--arch`.
+std::vector<std::string> normalizeArgs(int argc, char **argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef a = argv[i];
+    if (a == "-arch")
+      args.push_back("--arch");
+    else if (a.starts_with("-arch="))
+      args.push_back(("--arch=" + a.drop_front(6)).str());
+    else
+      args.push_back(a.str());
+  }
+  // CLI11 parses a vector in reverse order.
+  std::reverse(args.begin(), args.end());
+  return args;
+}
+
+/// The requested archs (default sm_90a), or a user error for an unknown one.
+bool checkArchs(std::vector<std::string> &archs) {
+  if (archs.empty())
+    archs = {"sm_90a"};
+  for (const std::string &arch : archs)
+    if (!attn::target::isSupportedArch(arch)) {
+      std::string known;
+      for (llvm::StringRef a : attn::target::supportedArchs())
+        known += (known.empty() ? "" : ", ") + a.str();
+      llvm::errs() << fmt::format("attnc: error: unsupported architecture '{}' (supported: {})\n",
+                                  arch, known);
+      return false;
+    }
+  return true;
+}
 
 int runCheck(const Options &opts) {
   int worst = kOk;
@@ -74,6 +115,24 @@ int writeOutput(const std::string &path, const std::string &text) {
 int runCompile(const Options &opts) {
   mlir::MLIRContext context;
   LoadedFile file;
+  if (opts.emit != "ast" && opts.emit != "mlir") {
+    attnc::CodegenRequest req;
+    req.emit = opts.emit;
+    req.archs = opts.archs;
+    if (!checkArchs(req.archs))
+      return kUserError;
+    req.output = opts.output;
+    if (req.emit == "cubin" && req.output == "-")
+      req.output = ""; // binary: never stdout; named after the variant
+    req.verbose = opts.verbose;
+    req.noCache = opts.noCache;
+    req.inlineTemplates = opts.inlineTemplates;
+    int rc = loadFile(opts.file, context, Stage::Optimized, file);
+    if (rc != kOk)
+      return rc;
+    attn::VariantOp v = selectVariant(*file.module, opts.variant, opts.file);
+    return v ? runCodegen(v, opts.file, req) : kUserError;
+  }
   if (opts.emit == "ast") {
     int rc = loadFile(opts.file, context, Stage::AST, file);
     if (rc != kOk)
@@ -154,6 +213,9 @@ int run(int argc, char **argv) {
   app.footer("Examples:\n"
              "  attnc check examples/*.attn\n"
              "  attnc compile examples/gemma2_softcap_window.attn --emit=mlir\n"
+             "  attnc compile examples/causal.attn --emit=cubin -arch sm_80 -arch sm_90a "
+             "-o causal.cubin\n"
+             "  attnc compile examples/causal.attn --emit=header -o causal_attn.h\n"
              "  attnc tiles examples/sliding_window.attn --q-len 1024 --kv-len 1024 "
              "--tile 64x64 --param window=256\n"
              "  attnc ref examples/alibi.attn --q-len 17,1 --kv-len 300,64 --seed 7\n\n"
@@ -165,11 +227,28 @@ int run(int argc, char **argv) {
 
   auto *compile = app.add_subcommand("compile", "Lower a .attn file and print it at a stage");
   compile->add_option("file", opts.file, "The .attn file")->required();
-  compile->add_option("--emit", opts.emit, "What to print: ast or mlir")
-      ->check(CLI::IsMember({"ast", "mlir"}))
+  compile->add_option("--emit", opts.emit,
+                      "What to produce: ast, mlir, cuda (the generated translation unit), "
+                      "ptx (newest arch), cubin (one per arch, each with a .manifest.json), "
+                      "header (one self-contained .h: CUDA source, cubins, PTX, manifests)")
+      ->check(CLI::IsMember({"ast", "mlir", "cuda", "ptx", "cubin", "header"}))
       ->capture_default_str();
-  compile->add_option("-o,--output", opts.output, "Output file ('-' for stdout)")
+  compile->add_option("-o,--output", opts.output,
+                      "Output file ('-' for stdout). cubin: <out> and <out>.manifest.json; "
+                      "with several archs <stem>.<arch>.cubin each (default stem: the "
+                      "variant's name)")
       ->capture_default_str();
+  compile->add_option("--arch", opts.archs,
+                      "Target architecture, repeatable (also -arch): sm_80, sm_86, sm_89, "
+                      "sm_90, sm_90a; default sm_90a")
+      ->allow_extra_args(false);
+  compile->add_option("--variant", opts.variant, "Variant to compile when the file has several");
+  compile->add_flag("--verbose", opts.verbose,
+                    "Print the ptxas resource report (registers, shared memory, spills)");
+  compile->add_flag("--no-cache", opts.noCache,
+                    "Do not read or write the compile cache ($ATTNC_CACHE_DIR or ~/.cache/attnc)");
+  compile->add_flag("--inline-templates", opts.inlineTemplates,
+                    "cuda: inline the kernel template headers, so the output compiles alone");
   compile->add_flag("--no-opt", opts.noOpt,
                     "Print the MLIR straight from MLIRGen, before any pass");
   compile->add_flag("--debug-locs", opts.debugInfo, "Print source locations in the MLIR");
@@ -197,8 +276,19 @@ int run(int argc, char **argv) {
                      "Set a param: name=value or name=v0,v1,... (repeatable)");
   refCmd->add_option("--print-rows", opts.printRows, "Print the first N output rows (head 0)");
 
+  auto *bench = app.add_subcommand(
+      "bench-compile", "Time a cold compile (NVRTC, no cache) and a cached one (end to end)");
+  bench->add_option("file", opts.file, "The .attn file")->required();
+  bench->add_option("--arch", opts.archs, "Target architecture, repeatable (also -arch)")
+      ->allow_extra_args(false);
+  bench->add_option("--variant", opts.variant, "Variant to compile when the file has several");
+  bench->add_option("--runs", opts.runs, "Cached compiles to take the median of")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> args = normalizeArgs(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp &e) {
     llvm::outs() << app.help();
     return kOk;
@@ -223,6 +313,11 @@ int run(int argc, char **argv) {
     return runTilesCommand(opts);
   if (refCmd->parsed())
     return runRefCommand(opts);
+  if (bench->parsed()) {
+    if (!checkArchs(opts.archs))
+      return kUserError;
+    return runBenchCompile(opts.file, opts.variant, opts.archs, opts.runs);
+  }
   return kUserError;
 }
 

@@ -37,3 +37,11 @@ attn.variant @ok_mla attributes {dtype = bf16, head_dim_qk = 192 : i64, head_dim
 }
 attn.variant @ok_bsr attributes {block_kv = 1 : i64, block_q = 256 : i64, dtype = f16, head_dim_qk = 96 : i64, head_dim_vo = 96 : i64, kv_layout = #attn<kv_layout block_sparse>, normalize = #attn<normalize softmax>, num_kv_heads = 2 : i64, num_q_heads = 4 : i64, scale = 1.0 : f64} {
 }
+
+// -----
+
+// The runtime owns slot 0 of the params blob under this name.
+attn.variant @reserved attributes {dtype = bf16, head_dim_qk = 128 : i64, head_dim_vo = 128 : i64, kv_layout = #attn<kv_layout ragged>, normalize = #attn<normalize softmax>, num_kv_heads = 8 : i64, num_q_heads = 8 : i64, scale = 1.0 : f64} {
+  // expected-error @+1 {{the param name 'token_offsets' is reserved}}
+  attn.param @token_offsets : i32 tokens
+}

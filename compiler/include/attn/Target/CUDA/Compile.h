@@ -63,6 +63,7 @@ struct CompiledVariant {
   bool fromCache = false;
   double compileMillis = 0; ///< wall time of the NVRTC part (0 when cached)
   std::vector<std::string> warnings; ///< e.g. the cache could not be written
+  std::vector<std::string> notes;    ///< decisions worth a --verbose line (config fallbacks)
 };
 
 /// Prints the CUDA translation unit for `variant` (which must have been

@@ -10,4 +10,5 @@ void attn::buildAttnPipeline(mlir::OpPassManager &pm) {
   variant.addPass(createAttnClassifyTiles());
   // The classifier is generated naively (one interval op per mask op); fold it.
   variant.addPass(createAttnSimplifyHooks());
+  variant.addPass(createAttnSelectKernels());
 }

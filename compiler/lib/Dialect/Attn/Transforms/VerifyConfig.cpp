@@ -85,6 +85,15 @@ struct VerifyConfigPass : attn::impl::AttnVerifyConfigBase<VerifyConfigPass> {
         fail("head_dim") << "rope dims " << *hook.getRopeDims()
                          << " exceed head_dim " << qk;
 
+    // Slot 0 of every params blob is the runtime's token_offsets (docs/codegen.md),
+    // and attnrt addresses params by name: a param may not take that name.
+    for (ParamOp param : v.getBody().front().getOps<ParamOp>())
+      if (param.getSymName() == "token_offsets") {
+        ok = false;
+        param.emitError("the param name 'token_offsets' is reserved (the runtime fills "
+                        "slot 0 of the params with the requests' token offsets); rename it");
+      }
+
     if (!ok)
       signalPassFailure();
   }

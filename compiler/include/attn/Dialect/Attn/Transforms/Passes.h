@@ -14,7 +14,8 @@ namespace attn {
 #include "attn/Dialect/Attn/Transforms/Passes.h.inc"
 
 /// The pipeline attnc runs after MLIRGen: verify-config, simplify-hooks,
-/// classify-tiles, simplify-hooks (to clean up the classifier).
+/// classify-tiles, simplify-hooks (to clean up the classifier),
+/// select-kernels.
 void buildAttnPipeline(mlir::OpPassManager &pm);
 
 } // namespace attn

@@ -40,4 +40,18 @@ def AttnClassifyTiles : Pass<"attn-classify-tiles", "::attn::VariantOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect"];
 }
 
+def AttnSelectKernels : Pass<"attn-select-kernels", "::attn::VariantOp"> {
+  let summary = "Chooses the kernel template configs (tile sizes, warps, stages)";
+  let description = [{
+    Attaches `kernel_configs` to the variant: one dictionary per entry point
+    (`prefill`, `decode`: `block_m`, `block_n`, `num_warps`, `stages`;
+    `merge`: `num_warps`) for the arch-independent sm80-class templates
+    (`template = "sm80"`). The choice depends on the head dims (register and
+    shared-memory budget per row) and the dtype's element size, and for
+    decode on the GQA group size (packed rows = query rows x group heads).
+    The CUDA emitter instantiates exactly these, and the manifest records
+    them, so `attnc compile --emit=mlir` shows every decision.
+  }];
+}
+
 #endif

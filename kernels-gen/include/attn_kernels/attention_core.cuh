@@ -1,0 +1,510 @@
+//===- attention_core.cuh - The FA2-style CTA shared by prefill and decode -===//
+//
+// One CTA processes one work item at a time: a packed tile of BLOCK_M rows
+// (query rows x the group's heads) against the item's key tiles. The CTA's
+// warps form a WARPS_M x WARPS_N grid:
+//   prefill: WARPS_N = 1, each warp owns BLOCK_M/WARPS_M rows and all keys;
+//   decode:  WARPS_M = 1, all warps share the (16) rows and each takes
+//            BLOCK_N/WARPS_N keys of every tile; their online-softmax states
+//            are combined through shared memory at the end.
+// Per tile and warp: S = Q K^T (mma.sync m16n8k16, fp32), hooks and mask on
+// the accumulators, online softmax (exp2 domain), P converted in registers to
+// the A operand (the C layout of two adjacent n-blocks is the A layout of one
+// k-step, kernels.md section 2), O += P V with V read by ldmatrix.trans.
+// K/V tiles stream through a STAGES-deep cp.async ring into swizzled smem.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_KERNELS_ATTENTION_CORE_CUH
+#define ATTN_KERNELS_ATTENTION_CORE_CUH
+
+#include "attn_kernels/primitives.cuh"
+#include "attn_kernels/rope.cuh"
+#include "attn_kernels/softmax.cuh"
+#include "attn_kernels/tile_loader.cuh"
+#include "attn_kernels/tile_schedule.cuh"
+
+namespace attn_kernels {
+
+template <class V, int BLOCK_M, int BLOCK_N, int WARPS_M, int WARPS_N, int STAGES>
+struct AttentionCTA {
+  using DT = typename V::DType;
+  using Params = typename V::Params;
+  static constexpr int DQK = V::kHeadDimQK, DVO = V::kHeadDimVO, G = V::kGroupSize;
+  static constexpr int kWarps = WARPS_M * WARPS_N, kThreads = 32 * kWarps;
+  static constexpr int kWarpRows = BLOCK_M / WARPS_M, kMT = kWarpRows / 16;
+  static constexpr int kWarpKeys = BLOCK_N / WARPS_N, kNB = kWarpKeys / 8;
+  static constexpr int kKQ = DQK / 16; // k-steps of S = Q K^T
+  static constexpr int kDB = DVO / 8;  // n-blocks of O
+  static_assert(kWarpRows % 16 == 0 && BLOCK_M % WARPS_M == 0, "16-row m-tiles per warp");
+  static_assert(kWarpKeys % 16 == 0 && BLOCK_N % WARPS_N == 0, "16-key k-steps per warp");
+  static_assert(DQK % 16 == 0 && DVO % 16 == 0, "head dims must be multiples of 16");
+  static_assert(STAGES >= 2, "the pipeline needs at least 2 stages");
+  // Q stays in registers when it is small (16 rows, d <= 128: 32 registers);
+  // otherwise it is re-read from smem each k-step, as FA2 does at d = 128.
+  static constexpr bool kQInRegs = kMT * DQK <= 128;
+  // With 32-row warps (Q from smem, 128 fp32 O + 64 S registers at d = 128)
+  // a fully unrolled k-loop lets ptxas hoist every ldmatrix and spill; a
+  // rolled one stays within 255 registers. Elsewhere full unrolling is free.
+  static constexpr int kKUnroll = (!kQInRegs && kMT > 1 && kNB >= 8) ? 1 : kKQ;
+  static constexpr bool kQueryXform = V::kHasQuery || V::kQueryRope;
+  static constexpr bool kKeyXform = V::kHasKey || V::kKeyRope;
+
+  using QTile = SmemTile<BLOCK_M, DQK>;
+  using KTile = SmemTile<BLOCK_N, DQK>;
+  using VTile = SmemTile<BLOCK_N, DVO>;
+  static constexpr int kStageBytes = KTile::kBytes + VTile::kBytes;
+  static constexpr int kMainBytes = QTile::kBytes + STAGES * kStageBytes;
+  // Decode's cross-warp combine: m, l and O (rows padded by 8 floats so the
+  // C-layout float2 stores of 8 rows spread over the banks).
+  static constexpr int kCombineStride = DVO + 8;
+  static constexpr int kCombineBytes =
+      WARPS_N > 1 ? WARPS_N * BLOCK_M * (2 + kCombineStride) * 4 : 0;
+  static constexpr int kSmemBytes = kMainBytes > kCombineBytes ? kMainBytes : kCombineBytes;
+
+  // x-domain -> base-2 logits (softmax.cuh).
+  static constexpr float kC = V::kHasLogits ? kLog2e : V::kScale * kLog2e;
+
+  // Per-thread row facts for its 2*kMT accumulator rows.
+  struct Rows {
+    int q_idx[kMT][2];
+    int head[kMT][2];
+  };
+
+  __device__ __forceinline__ static void run(const AttnArgs &args, const Params &params) {
+    extern __shared__ __align__(128) char smem[];
+#pragma unroll 1
+    for (int w = blockIdx.x; w < args.num_work; w += gridDim.x) {
+      const ItemInfo item = load_item<V>(args, w);
+      process(args, params, item, w, smem);
+      __syncthreads(); // the next item's copies overwrite smem
+    }
+  }
+
+  __device__ __forceinline__ static void issue_kv(const AttnArgs &args, const ItemInfo &item,
+                                                  uint32_t s_stage, const KeyTile &t) {
+    const KVRowOffset<V> off{args, item, t.k0};
+    load_kv_tiles<kThreads, KTile, VTile>(s_stage, s_stage + KTile::kBytes, args.k, args.v,
+                                          t.k1 - t.k0, off);
+  }
+
+  __device__ static void process(const AttnArgs &args, const Params &params,
+                                 const ItemInfo &item, int w, char *smem) {
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int wm = warp / WARPS_N, wn = warp % WARPS_N;
+    const uint32_t s_base = smem_addr(smem);
+    const uint32_t s_q = s_base;
+    const uint32_t s_kv0 = s_base + QTile::kBytes;
+
+    // ---- Q tile and the first STAGES-1 key tiles in flight.
+    load_tile<kThreads, QTile>(s_q, args.q, item.num_rows, QRowOffset<V>{args, item});
+    cp_async_commit();
+    TileSequence<V, BLOCK_N> producer;
+    producer.init(args, item);
+    TileSequence<V, BLOCK_N> consumer = producer;
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s) {
+      const KeyTile t = producer.next(args, params, item);
+      if (t.cls)
+        issue_kv(args, item, s_kv0 + s * kStageBytes, t);
+      cp_async_commit(); // possibly empty: keeps the group count uniform
+    }
+
+    // ---- Row facts. Padding rows (past num_rows) alias the item's last
+    // row, so hooks only ever see valid indices; they are never written.
+    Rows rows;
+    const int q_pos0 = item.kv_len - item.q_len + item.q_begin;
+    const int last_row = item.q_end - item.q_begin - 1;
+#pragma unroll
+    for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int p = wm * kWarpRows + mt * 16 + lane / 4 + 8 * h;
+        rows.q_idx[mt][h] = q_pos0 + min(p / G, last_row);
+        rows.head[mt][h] = item.kv_head * G + p % G;
+      }
+
+    cp_async_wait<STAGES - 1>(); // the Q group is the oldest
+    __syncthreads();
+    if constexpr (kQueryXform) {
+      auto hook = [&](float x, int r, int dim) {
+        if constexpr (V::kHasQuery) {
+          const int rr = min(r / G, last_row);
+          return V::query(params, x, dim, q_pos0 + rr, item.kv_head * G + r % G, item.kv_head,
+                          item.request, item.q_len, item.kv_len);
+        } else {
+          return x;
+        }
+      };
+      auto pos = [&](int r) { return q_pos0 + min(r / G, last_row); };
+      transform_tile<kThreads, QTile, DT, V::kHasQuery, V::kQueryRope, V::kQueryRopeDims,
+                     V::kQueryRopeInterleaved>(smem, item.num_rows, V::kQueryRopeTheta, hook,
+                                               pos);
+      __syncthreads();
+    }
+
+    // ldmatrix lane roles (primitives.cuh): A rows lane%16 / chunk +lane/16;
+    // K (B, non-trans) rows lane%8 + 8*(lane/16) / chunk +(lane/8)%2;
+    // V (B, trans) rows lane%8 + 8*((lane/8)%2) / chunk +lane/16.
+    const int a_row = lane % 16, a_hi = lane / 16;
+    const int k_row = lane % 8 + 8 * (lane / 16), k_hi = (lane / 8) % 2;
+    const int v_row = lane % 8 + 8 * ((lane / 8) % 2), v_hi = lane / 16;
+    const uint32_t q_lane = s_q + (wm * kWarpRows + a_row) * QTile::kRowBytes;
+    const uint32_t k_lane = (wn * kWarpKeys + k_row) * KTile::kRowBytes;
+    const uint32_t v_lane = KTile::kBytes + (wn * kWarpKeys + v_row) * VTile::kRowBytes;
+
+    uint32_t qf[kQInRegs ? kMT : 1][kQInRegs ? kKQ : 1][4];
+    if constexpr (kQInRegs) {
+#pragma unroll
+      for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+        for (int kb = 0; kb < kKQ; ++kb)
+          ldmatrix_x4(q_lane + mt * 16 * QTile::kRowBytes + swz<QTile>(2 * kb + a_hi, a_row),
+                      qf[mt][kb]);
+    }
+
+    float o[kMT][kDB][4];
+    float m[kMT][2], l[kMT][2];
+#pragma unroll
+    for (int mt = 0; mt < kMT; ++mt) {
+#pragma unroll
+      for (int db = 0; db < kDB; ++db)
+        o[mt][db][0] = o[mt][db][1] = o[mt][db][2] = o[mt][db][3] = 0.f;
+      m[mt][0] = m[mt][1] = neg_inf();
+      l[mt][0] = l[mt][1] = 0.f;
+    }
+
+    // ---- Main loop over key tiles.
+    int stage = 0;
+#pragma unroll 1
+    for (;;) {
+      const KeyTile t = consumer.next(args, params, item);
+      if (!t.cls)
+        break;
+      cp_async_wait<STAGES - 2>(); // this thread's copies of tile `stage` landed
+      __syncthreads();             // ... and everyone's; slot stage-1 is free
+      {
+        const KeyTile tp = producer.next(args, params, item);
+        const int ps = stage == 0 ? STAGES - 1 : stage - 1;
+        if (tp.cls)
+          issue_kv(args, item, s_kv0 + ps * kStageBytes, tp);
+        cp_async_commit();
+      }
+      const uint32_t s_stage = s_kv0 + stage * kStageBytes;
+      if constexpr (kKeyXform) {
+        auto hook = [&](float x, int r, int dim) {
+          if constexpr (V::kHasKey)
+            return V::key(params, x, dim, t.k0 + r, item.kv_head, item.request, item.q_len,
+                          item.kv_len);
+          else
+            return x;
+        };
+        auto pos = [&](int r) { return t.k0 + r; };
+        transform_tile<kThreads, KTile, DT, V::kHasKey, V::kKeyRope, V::kKeyRopeDims,
+                       V::kKeyRopeInterleaved>(smem + (s_stage - s_base), t.k1 - t.k0,
+                                               V::kKeyRopeTheta, hook, pos);
+        __syncthreads();
+      }
+      const int key0 = t.k0 + wn * kWarpKeys;
+      if (key0 < t.k1) // decode: a warp whose share of a short last tile is empty idles
+        compute_tile(params, item, rows, t, key0, q_lane, s_stage + k_lane, s_stage + v_lane,
+                     k_hi, k_row, v_hi, v_row, a_hi, a_row, qf, o, m, l);
+      stage = stage + 1 == STAGES ? 0 : stage + 1;
+    }
+    cp_async_wait<0>();
+    const ItemInfo fin = load_item<V>(args, w);
+
+    if constexpr (WARPS_N > 1) {
+      __syncthreads(); // every warp is done with the K/V ring: reuse it
+      combine_warps(smem, wn, lane, o, m, l);
+      if (wn == 0)
+        write_rows<true>(args, params, fin, rows, wm, lane, o, m, l);
+    } else {
+      write_rows<false>(args, params, fin, rows, wm, lane, o, m, l);
+    }
+  }
+
+  // Physical byte offset of logical chunk c in a row whose low 3 bits are r.
+  template <class Tile> __device__ __forceinline__ static uint32_t swz(int c, int r) {
+    return (uint32_t)((Tile::kSwizzle ? (c ^ (r & 7)) : c) * 16);
+  }
+
+  __device__ __forceinline__ static void
+  compute_tile(const Params &params, const ItemInfo &item, const Rows &rows, const KeyTile &t,
+               int key0, uint32_t q_lane, uint32_t k_lane, uint32_t v_lane, int k_hi, int k_row,
+               int v_hi, int v_row, int a_hi, int a_row,
+               const uint32_t (&qf)[kQInRegs ? kMT : 1][kQInRegs ? kKQ : 1][4],
+               float (&o)[kMT][kDB][4], float (&m)[kMT][2], float (&l)[kMT][2]) {
+    const int lane = threadIdx.x % 32;
+    // ---- S = Q K^T
+    float s[kMT][kNB][4];
+#pragma unroll
+    for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+      for (int nb = 0; nb < kNB; ++nb)
+        s[mt][nb][0] = s[mt][nb][1] = s[mt][nb][2] = s[mt][nb][3] = 0.f;
+#pragma unroll kKUnroll
+    for (int kb = 0; kb < kKQ; ++kb) {
+      uint32_t a[kMT][4];
+#pragma unroll
+      for (int mt = 0; mt < kMT; ++mt) {
+        if constexpr (kQInRegs) {
+#pragma unroll
+          for (int i = 0; i < 4; ++i)
+            a[mt][i] = qf[mt][kb][i];
+        } else {
+          ldmatrix_x4(q_lane + mt * 16 * QTile::kRowBytes + swz<QTile>(2 * kb + a_hi, a_row),
+                      a[mt]);
+        }
+      }
+#pragma unroll
+      for (int nb2 = 0; nb2 < kNB / 2; ++nb2) {
+        uint32_t b[4];
+        ldmatrix_x4(k_lane + nb2 * 16 * KTile::kRowBytes + swz<KTile>(2 * kb + k_hi, k_row), b);
+#pragma unroll
+        for (int mt = 0; mt < kMT; ++mt) {
+          mma_16816<DT>(s[mt][2 * nb2], a[mt], b[0], b[1]);
+          mma_16816<DT>(s[mt][2 * nb2 + 1], a[mt], b[2], b[3]);
+        }
+      }
+    }
+
+    // ---- Hooks and mask. Column j of n-block nb is key key0 + nb*8 + 2*(lane%4) + j.
+    const bool partial = t.cls == 1;
+    const bool short_tile = t.k1 - key0 < kWarpKeys; // keys past the tile end must be masked
+    const int kcol = key0 + 2 * (lane % 4);
+    if constexpr (V::kSoftmax) {
+      if (!partial && !short_tile) {
+        if constexpr (V::kHasLogits) {
+#pragma unroll
+          for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+            for (int nb = 0; nb < kNB; ++nb)
+#pragma unroll
+              for (int e = 0; e < 4; ++e)
+                s[mt][nb][e] = logit_of(params, item, rows, mt, e >> 1, kcol + nb * 8 + (e & 1),
+                                        s[mt][nb][e]);
+        }
+      } else {
+#pragma unroll
+        for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+          for (int nb = 0; nb < kNB; ++nb)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+              const int key = kcol + nb * 8 + (e & 1);
+              const bool keep = key < t.k1 && (!partial || kept(params, item, rows, mt, e >> 1, key));
+              s[mt][nb][e] =
+                  keep ? (V::kHasLogits ? logit_of(params, item, rows, mt, e >> 1, key, s[mt][nb][e])
+                                        : s[mt][nb][e])
+                       : neg_inf();
+            }
+      }
+      online_softmax_step<kMT, kNB, kDB>(s, m, l, o, kC);
+    } else {
+      // normalize = none: w = weights(score, logit) on kept pairs, 0 elsewhere.
+#pragma unroll
+      for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+        for (int nb = 0; nb < kNB; ++nb)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int key = kcol + nb * 8 + (e & 1);
+            const int h = e >> 1;
+            bool keep = true;
+            if (partial || short_tile)
+              keep = key < t.k1 && (!partial || kept(params, item, rows, mt, h, key));
+            float wgt = 0.f;
+            if (keep) {
+              const float score = s[mt][nb][e] * V::kScale;
+              const float logit =
+                  V::kHasLogits ? V::logits(params, score, rows.q_idx[mt][h], key,
+                                            rows.head[mt][h], item.kv_head, item.request,
+                                            item.q_len, item.kv_len)
+                                : score;
+              wgt = V::weights(params, score, logit, rows.q_idx[mt][h], key, rows.head[mt][h],
+                               item.kv_head, item.request, item.q_len, item.kv_len);
+            }
+            s[mt][nb][e] = wgt;
+            l[mt][h] += wgt;
+          }
+    }
+
+    // ---- O += P V
+#pragma unroll
+    for (int kk = 0; kk < kNB / 2; ++kk) {
+      uint32_t a[kMT][4];
+#pragma unroll
+      for (int mt = 0; mt < kMT; ++mt) {
+        a[mt][0] = pack2<DT>(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+        a[mt][1] = pack2<DT>(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+        a[mt][2] = pack2<DT>(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+        a[mt][3] = pack2<DT>(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+      }
+#pragma unroll
+      for (int db2 = 0; db2 < kDB / 2; ++db2) {
+        uint32_t b[4];
+        ldmatrix_x4_trans(v_lane + kk * 16 * VTile::kRowBytes + swz<VTile>(2 * db2 + v_hi, v_row),
+                          b);
+#pragma unroll
+        for (int mt = 0; mt < kMT; ++mt) {
+          mma_16816<DT>(o[mt][2 * db2], a[mt], b[0], b[1]);
+          mma_16816<DT>(o[mt][2 * db2 + 1], a[mt], b[2], b[3]);
+        }
+      }
+    }
+  }
+
+  __device__ __forceinline__ static bool kept(const Params &params, const ItemInfo &item,
+                                              const Rows &rows, int mt, int h, int key) {
+    if constexpr (V::kHasMask)
+      return V::mask(params, rows.q_idx[mt][h], key, rows.head[mt][h], item.kv_head,
+                     item.request, item.q_len, item.kv_len);
+    else
+      return true;
+  }
+
+  // The logits hook in the x domain: it sees the scaled score.
+  __device__ __forceinline__ static float logit_of(const Params &params, const ItemInfo &item,
+                                                   const Rows &rows, int mt, int h, int key,
+                                                   float acc) {
+    return V::logits(params, acc * V::kScale, rows.q_idx[mt][h], key, rows.head[mt][h],
+                     item.kv_head, item.request, item.q_len, item.kv_len);
+  }
+
+  // Decode: folds the WARPS_N per-warp states of the same rows into warp 0's
+  // registers (softmax: rescale each by exp2((m_w - M) c); none: plain sums).
+  // On return every warp's m/l hold the combined, quad-reduced values.
+  __device__ __forceinline__ static void combine_warps(char *smem, int wn, int lane,
+                                                       float (&o)[kMT][kDB][4],
+                                                       float (&m)[kMT][2], float (&l)[kMT][2]) {
+    float *cm = (float *)smem;
+    float *cl = cm + WARPS_N * BLOCK_M;
+    float *co = cl + WARPS_N * BLOCK_M;
+#pragma unroll
+    for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        l[mt][h] = quad_sum(l[mt][h]);
+        const int r = mt * 16 + lane / 4 + 8 * h;
+        if (lane % 4 == 0) {
+          cm[wn * BLOCK_M + r] = m[mt][h];
+          cl[wn * BLOCK_M + r] = l[mt][h];
+        }
+      }
+    __syncthreads();
+#pragma unroll
+    for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int r = mt * 16 + lane / 4 + 8 * h;
+        float factor = 1.f;
+        if constexpr (V::kSoftmax) {
+          float M = neg_inf();
+#pragma unroll
+          for (int w = 0; w < WARPS_N; ++w)
+            M = fmaxf(M, cm[w * BLOCK_M + r]);
+          const float base = M == neg_inf() ? 0.f : M * kC;
+          float L = 0.f;
+#pragma unroll
+          for (int w = 0; w < WARPS_N; ++w)
+            L += cl[w * BLOCK_M + r] * fast_exp2(cm[w * BLOCK_M + r] * kC - base);
+          factor = fast_exp2(m[mt][h] * kC - base);
+          m[mt][h] = M;
+          l[mt][h] = L;
+        } else {
+          float L = 0.f;
+#pragma unroll
+          for (int w = 0; w < WARPS_N; ++w)
+            L += cl[w * BLOCK_M + r];
+          l[mt][h] = L;
+        }
+        float *row = co + (wn * BLOCK_M + r) * kCombineStride + 2 * (lane % 4);
+#pragma unroll
+        for (int db = 0; db < kDB; ++db)
+          *(float2 *)(row + db * 8) =
+              make_float2(o[mt][db][2 * h] * factor, o[mt][db][2 * h + 1] * factor);
+      }
+    __syncthreads();
+    if (wn == 0) {
+#pragma unroll
+      for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const int r = mt * 16 + lane / 4 + 8 * h;
+#pragma unroll
+          for (int db = 0; db < kDB; ++db) {
+            float2 acc = make_float2(0.f, 0.f);
+#pragma unroll
+            for (int w = 0; w < WARPS_N; ++w) {
+              const float2 v =
+                  *(const float2 *)(co + (w * BLOCK_M + r) * kCombineStride + db * 8 +
+                                    2 * (lane % 4));
+              acc.x += v.x;
+              acc.y += v.y;
+            }
+            o[mt][db][2 * h] = acc.x;
+            o[mt][db][2 * h + 1] = acc.y;
+          }
+        }
+    }
+  }
+
+  // Final (or partial) results of this warp's rows, straight from the C
+  // fragments: each quad writes 8 consecutive dims of a row per n-block.
+  template <bool kReduced>
+  __device__ __forceinline__ static void write_rows(const AttnArgs &args, const Params &params,
+                                                    const ItemInfo &item, const Rows &rows,
+                                                    int wm, int lane, float (&o)[kMT][kDB][4],
+                                                    float (&m)[kMT][2], float (&l)[kMT][2]) {
+#pragma unroll
+    for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const float lsum = kReduced ? l[mt][h] : quad_sum(l[mt][h]);
+        const int p = wm * kWarpRows + mt * 16 + lane / 4 + 8 * h;
+        if (p >= item.num_rows)
+          continue;
+        // A row with no kept key (l == 0) yields 0 and LSE -inf, no hook.
+        // normalize = none has no kept-key count: a zero weight sum stands in.
+        const bool has = V::kSoftmax ? lsum > 0.f : lsum != 0.f;
+        const float inv = V::kSoftmax ? (has ? 1.f / lsum : 0.f) : 1.f;
+        const float lse = V::kSoftmax ? softmax_lse(m[mt][h], lsum, kC)
+                                      : (lsum > 0.f ? __logf(lsum) : neg_inf());
+        const int r = p / G;
+        const int head = rows.head[mt][h];
+        const int64_t qrow = (int64_t)item.q_row0 + item.q_begin + r;
+        if (item.partial_slot >= 0) {
+          const int64_t slot = (int64_t)item.partial_slot + p;
+          float *dst = args.partial_o + slot * DVO + 2 * (lane % 4);
+#pragma unroll
+          for (int db = 0; db < kDB; ++db)
+            *(float2 *)(dst + db * 8) = make_float2(o[mt][db][2 * h] * inv, o[mt][db][2 * h + 1] * inv);
+          if (lane % 4 == 0)
+            args.partial_lse[slot] = lse;
+        } else {
+          DT *dst = (DT *)args.o + qrow * args.o_stride_row + (int64_t)head * args.o_stride_head +
+                    2 * (lane % 4);
+#pragma unroll
+          for (int db = 0; db < kDB; ++db) {
+            float v0 = o[mt][db][2 * h] * inv, v1 = o[mt][db][2 * h + 1] * inv;
+            if constexpr (V::kHasOutput) {
+              if (has) {
+                const int d = db * 8 + 2 * (lane % 4);
+                v0 = V::output(params, v0, d, rows.q_idx[mt][h], head, item.kv_head, item.request,
+                               item.q_len, item.kv_len);
+                v1 = V::output(params, v1, d + 1, rows.q_idx[mt][h], head, item.kv_head,
+                               item.request, item.q_len, item.kv_len);
+              }
+            }
+            *(uint32_t *)(dst + db * 8) = pack2<DT>(v0, v1);
+          }
+          if (args.lse != nullptr && lane % 4 == 0)
+            args.lse[qrow * V::kNumQHeads + head] = lse;
+        }
+      }
+  }
+};
+
+} // namespace attn_kernels
+
+#endif

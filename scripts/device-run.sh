@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine from the repository root, over the staged .device/
+# folder (scripts/gpu-stage.sh). Logs go to $OUT; a short summary is printed last.
+#   bash .device/run.sh tests   GPU correctness suite
+#   bash .device/run.sh bench   attnc benchmark + torch anchors, same call
+#   bash .device/run.sh all
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="${OUT:-/tmp/attn-out}"
+mkdir -p "$out"
+export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+export ATTNC_CUDA_INCLUDE="${ATTNC_CUDA_INCLUDE:-/usr/local/cuda/include}"
+what="${1:-all}"
+shift || true
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv,noheader > "$out/gpu.txt" 2>&1
+rc=0
+if [[ $what == tests || $what == all ]]; then
+  "$here/attn-gpu-tests" --examples "$here/examples" "$@" 2>&1 | tee "$out/gpu-tests.log" | grep -E "^(FAIL|device|compiled|warning)" | head -40
+  rc=${PIPESTATUS[0]}
+  tail -n 20 "$out/gpu-tests.log"
+fi
+if [[ $what == bench || $what == all ]]; then
+  "$here/attn-bench" --examples "$here/examples" 2>&1 | tee "$out/bench.log"
+  PYTHONUNBUFFERED=1 python3 "$here/torch_anchors.py" --out "$out/anchors.json" 2>&1 | tee "$out/anchors.log" | grep ANCHOR
+fi
+cat "$out/gpu.txt"
+exit $rc

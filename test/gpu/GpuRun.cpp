@@ -1,0 +1,193 @@
+//===- GpuRun.cpp - One problem through attnrt on the GPU -----------------===//
+#include "GpuRun.h"
+
+#include "attnrt/Params.h"
+
+#include <algorithm>
+#include <memory>
+
+namespace attn::gputest {
+
+std::string cudaError(CUresult r, const char *what) {
+  if (r == CUDA_SUCCESS)
+    return {};
+  const char *name = nullptr;
+  cuGetErrorName(r, &name);
+  return std::string(name ? name : "CUDA error") + " (" + what + ")";
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  if (ptr_)
+    cuMemFree(ptr_);
+}
+
+bool DeviceBuffer::alloc(size_t bytes, std::string &error) {
+  if (ptr_)
+    cuMemFree(ptr_);
+  ptr_ = 0;
+  bytes_ = bytes;
+  // Never a zero-byte allocation: an empty tensor still gets a valid pointer.
+  error = cudaError(cuMemAlloc(&ptr_, std::max<size_t>(bytes, 16)), "cuMemAlloc");
+  return error.empty();
+}
+
+bool DeviceBuffer::upload(const void *data, size_t bytes, std::string &error) {
+  if (!alloc(bytes, error))
+    return false;
+  if (bytes)
+    error = cudaError(cuMemcpyHtoD(ptr_, data, bytes), "cuMemcpyHtoD");
+  return error.empty();
+}
+
+namespace {
+
+template <typename T>
+bool uploadVector(DeviceBuffer &buf, const std::vector<T> &v, std::string &error) {
+  return buf.upload(v.data(), v.size() * sizeof(T), error);
+}
+
+/// Binds every param of the variant from the problem's values (scalars, flat
+/// arrays, ragged token arrays flattened request after request).
+bool bindParams(VariantOp variant, const ref::Problem &p, attnrt::ParamSet &set,
+                std::vector<std::unique_ptr<DeviceBuffer>> &keep, std::string &error) {
+  for (ParamOp param : variant.getBody().front().getOps<ParamOp>()) {
+    std::string name = param.getSymName().str();
+    bool isF32 = param.getType().isF32();
+    attnrt::ParamType type = isF32 ? attnrt::ParamType::kF32 : attnrt::ParamType::kI32;
+    if (param.getDomain() == ParamDomain::scalar) {
+      auto it = p.params.scalars.find(name);
+      if (it == p.params.scalars.end())
+        continue; // the runtime applies the manifest's default
+      if (isF32)
+        set.setF32(name, static_cast<float>(it->second));
+      else
+        set.setI32(name, static_cast<int32_t>(it->second));
+      continue;
+    }
+    std::vector<double> flat;
+    if (param.getDomain() == ParamDomain::tokens) {
+      auto it = p.params.tokens.find(name);
+      if (it != p.params.tokens.end())
+        for (const auto &perRequest : it->second)
+          flat.insert(flat.end(), perRequest.begin(), perRequest.end());
+    } else {
+      auto it = p.params.arrays.find(name);
+      if (it != p.params.arrays.end())
+        flat = it->second;
+    }
+    keep.push_back(std::make_unique<DeviceBuffer>());
+    if (isF32) {
+      std::vector<float> v(flat.begin(), flat.end());
+      if (!uploadVector(*keep.back(), v, error))
+        return false;
+    } else {
+      std::vector<int32_t> v;
+      for (double x : flat)
+        v.push_back(static_cast<int32_t>(x));
+      if (!uploadVector(*keep.back(), v, error))
+        return false;
+    }
+    set.setArray(name, type, keep.back()->ptr(), static_cast<int64_t>(flat.size()));
+  }
+  return true;
+}
+
+} // namespace
+
+bool runOnGpu(const attnrt::Module &module, VariantOp variant, const ref::Problem &p,
+              const LayoutData &d, const GpuRunOptions &options, GpuOutput &out,
+              std::string &error) {
+  int64_t hq = variant.getNumQHeads(), dvo = variant.getHeadDimVo();
+  DeviceBuffer q, k, v, o, lse;
+  size_t oElems = static_cast<size_t>(d.totalQ * hq * dvo);
+  size_t lseElems = static_cast<size_t>(d.totalQ * hq);
+  if (!uploadVector(q, d.q, error) || !uploadVector(k, d.k, error) ||
+      !uploadVector(v, d.v, error) || !o.alloc(oElems * 2, error) ||
+      !lse.alloc(lseElems * 4, error))
+    return false;
+  // Poison: 0xFF bytes are NaN in bf16, f16 and f32; every element must be written.
+  if ((error = cudaError(cuMemsetD8(o.ptr(), 0xFF, std::max<size_t>(oElems * 2, 16)),
+                         "poison o")).size() ||
+      (error = cudaError(cuMemsetD8(lse.ptr(), 0xFF, std::max<size_t>(lseElems * 4, 16)),
+                         "poison lse")).size())
+    return false;
+
+  attnrt::ParamSet params;
+  std::vector<std::unique_ptr<DeviceBuffer>> paramBuffers;
+  if (!bindParams(variant, p, params, paramBuffers, error))
+    return false;
+
+  attnrt::BatchDesc batch;
+  batch.batchSize = static_cast<int32_t>(d.kvLens.size());
+  batch.qIndptr = d.qIndptr;
+  batch.kvLens = d.kvLens;
+  batch.kvIndptr = d.kvIndptr;
+  batch.pageIndices = d.pageIndices;
+  batch.numPages = d.numPages;
+  batch.bsrRowOffsets = d.bsrRowOffsets;
+  batch.bsrIndptr = d.bsrIndptr;
+  batch.bsrIndices = d.bsrIndices;
+
+  attnrt::DeviceTensors t;
+  t.q = q.ptr();
+  t.k = k.ptr();
+  t.v = v.ptr();
+  t.o = o.ptr();
+  t.lse = options.writeLse ? lse.ptr() : 0;
+  t.qStrideRow = d.qStrideRow;
+  t.qStrideHead = d.qStrideHead;
+  t.oStrideRow = d.oStrideRow;
+  t.oStrideHead = d.oStrideHead;
+  t.kvStridePage = d.kStridePage;
+  t.kvStrideRow = d.kStrideRow;
+  t.kvStrideHead = d.kStrideHead;
+  t.vStridePage = d.vStridePage;
+  t.vStrideRow = d.vStrideRow;
+  t.vStrideHead = d.vStrideHead;
+
+  attnrt::Runner runner(&module);
+  attnrt::Status st = runner.forward(batch, t, params, nullptr, options.run);
+  if (!st.ok()) {
+    error = "attnrt: " + st.toString();
+    return false;
+  }
+  if ((error = cudaError(cuCtxSynchronize(), "kernel execution")).size())
+    return false;
+
+  if (options.timedReps > 0) {
+    CUevent start, stop;
+    cuEventCreate(&start, CU_EVENT_DEFAULT);
+    cuEventCreate(&stop, CU_EVENT_DEFAULT);
+    std::vector<float> times;
+    for (int r = 0; r < options.timedReps; ++r) {
+      cuEventRecord(start, nullptr);
+      st = runner.run(t, params, nullptr);
+      cuEventRecord(stop, nullptr);
+      cuEventSynchronize(stop);
+      float ms = 0;
+      cuEventElapsedTime(&ms, start, stop);
+      times.push_back(ms);
+      if (!st.ok()) {
+        error = "attnrt (timed): " + st.toString();
+        return false;
+      }
+    }
+    cuEventDestroy(start);
+    cuEventDestroy(stop);
+    std::sort(times.begin(), times.end());
+    out.medianMs = times[times.size() / 2];
+  }
+
+  out.o.resize(oElems);
+  out.lse.resize(lseElems);
+  if (oElems &&
+      (error = cudaError(cuMemcpyDtoH(out.o.data(), o.ptr(), oElems * 2), "download o")).size())
+    return false;
+  if (lseElems &&
+      (error = cudaError(cuMemcpyDtoH(out.lse.data(), lse.ptr(), lseElems * 4),
+                         "download lse")).size())
+    return false;
+  return true;
+}
+
+} // namespace attn::gputest
