@@ -82,7 +82,16 @@ std::vector<Config> buildMatrix(const std::vector<std::string> &examples, bool q
       }
     }
   }
-  // Head dim 96, which no example uses.
+  // Head dim 96, which no example uses; and every feature at once with
+  // qk == vo, to tell a 192:128 problem from a hook problem.
+  for (const std::string &ex : examples)
+    if (ex.find("/everything.attn") != std::string::npos) {
+      Overrides o;
+      o.layout = ATTN_KV_PAGED;
+      o.pageSize = 16;
+      o.headDim = 128;
+      m.push_back({ex, o, false});
+    }
   for (const std::string &ex : examples)
     if (ex.find("/causal.attn") != std::string::npos)
       for (bool bf16 : {true, false}) {
