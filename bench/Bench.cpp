@@ -161,7 +161,9 @@ int main(int argc, char **argv) {
       continue;
     }
     VariantOp op = built.op;
-    Shape s{op.getNumQHeads(), op.getNumKvHeads(), op.getHeadDimQk(), op.getHeadDimVo(), true};
+    // The attributes are uint64_t; clang rejects the implicit narrowing in braces.
+    Shape s{int64_t(op.getNumQHeads()), int64_t(op.getNumKvHeads()), int64_t(op.getHeadDimQk()),
+            int64_t(op.getHeadDimVo()), true};
     LayoutData data = randomData(w, s, rng);
     GpuRunOptions ro;
     ro.timedReps = reps;

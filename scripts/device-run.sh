@@ -4,6 +4,7 @@
 #   bash .device/run.sh tests   GPU correctness suite
 #   bash .device/run.sh bench   attnc benchmark + torch anchors, same call
 #   bash .device/run.sh all
+#   bash .device/run.sh quick FILTER   tests of the examples matching FILTER, then attn-bench alone
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${OUT:-/tmp/attn-out}"
@@ -18,6 +19,11 @@ if [[ $what == tests || $what == all ]]; then
   "$here/attn-gpu-tests" --examples "$here/examples" "$@" 2>&1 | tee "$out/gpu-tests.log" | grep -E "^(FAIL|device|compiled|warning)" | head -40
   rc=${PIPESTATUS[0]}
   tail -n 20 "$out/gpu-tests.log"
+fi
+if [[ $what == quick ]]; then
+  "$here/attn-gpu-tests" --examples "$here/examples" --filter "${1:-.attn}" 2>&1 | tee "$out/gpu-tests.log" | tail -n 25
+  rc=${PIPESTATUS[0]}
+  "$here/attn-bench" --examples "$here/examples" 2>&1 | tee "$out/bench.log"
 fi
 if [[ $what == bench || $what == all ]]; then
   "$here/attn-bench" --examples "$here/examples" 2>&1 | tee "$out/bench.log"

@@ -240,6 +240,17 @@ Status validateTensors(const Manifest &m, const BatchInfo &info, const DeviceTen
       ATTNRT_RETURN_IF_ERROR(checkStride("kv_stride_page", t.kvStridePage));
       ATTNRT_RETURN_IF_ERROR(checkStride("v_stride_page", t.vStridePage));
     }
+    // With equal head dims the kernels compute one row offset for K and V
+    // (kernels-gen/include/attn_kernels/tile_loader.cuh), so the strides must
+    // agree; only 192:128-style variants read V with strides of its own.
+    if (m.headDimQK == m.headDimVO &&
+        (t.vStrideRow != t.kvStrideRow || t.vStrideHead != t.kvStrideHead ||
+         (m.kvLayout == KvLayout::kPaged && t.vStridePage != t.kvStridePage)))
+      return invalidArgument("v strides must equal k strides when head_dim_qk == head_dim_vo "
+                             "(k: page " + str(t.kvStridePage) + ", row " + str(t.kvStrideRow) +
+                             ", head " + str(t.kvStrideHead) + "; v: page " +
+                             str(t.vStridePage) + ", row " + str(t.vStrideRow) + ", head " +
+                             str(t.vStrideHead) + ")");
   }
   return Status::Ok();
 }

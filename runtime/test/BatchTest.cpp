@@ -309,6 +309,9 @@ TEST(Tensors, Validation) {
   bad.vStridePage = 12; // not a multiple of 8 elements
   expectBad(bad, "v_stride_page");
   bad = t;
+  bad.vStrideRow = 2 * t.kvStrideRow; // equal head dims: one offset serves k and v
+  expectBad(bad, "v strides must equal k strides");
+  bad = t;
   bad.lse = base + 2;
   expectBad(bad, "lse is not 4-byte aligned");
 

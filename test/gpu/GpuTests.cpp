@@ -294,7 +294,9 @@ int main(int argc, char **argv) {
     }
     VariantOp op = c.built.op;
     bool bf16 = op.getDtype().isBF16();
-    Shape shape{op.getNumQHeads(), op.getNumKvHeads(), op.getHeadDimQk(), op.getHeadDimVo(), bf16};
+    // The attributes are uint64_t; clang rejects the implicit narrowing in braces.
+    Shape shape{int64_t(op.getNumQHeads()), int64_t(op.getNumKvHeads()),
+                int64_t(op.getHeadDimQk()), int64_t(op.getHeadDimVo()), bf16};
 
     struct Pending {
       std::string name;

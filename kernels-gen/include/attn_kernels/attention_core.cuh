@@ -82,9 +82,10 @@ struct AttentionCTA {
 
   __device__ __forceinline__ static void issue_kv(const AttnArgs &args, const ItemInfo &item,
                                                   uint32_t s_stage, const KeyTile &t) {
-    const KVRowOffset<V> off{args, item, t.k0};
+    const KVRowOffset<V> k_off{args, item, t.k0};
+    const KVRowOffset<V, true> v_off{args, item, t.k0};
     load_kv_tiles<kThreads, KTile, VTile>(s_stage, s_stage + KTile::kBytes, args.k, args.v,
-                                          t.k1 - t.k0, off);
+                                          t.k1 - t.k0, k_off, v_off);
   }
 
   __device__ static void process(const AttnArgs &args, const Params &params,
@@ -211,6 +212,10 @@ struct AttentionCTA {
       stage = stage + 1 == STAGES ? 0 : stage + 1;
     }
     cp_async_wait<0>();
+    // The epilogue's item fields (num_rows, partial_slot, q_row0) are read
+    // again from the work list rather than kept live across the key loop:
+    // a few L2 loads per item buy back registers the 32-row warps lack
+    // (without it streaming_llm's {128,32,4,3} prefill spills 40 bytes).
     const ItemInfo fin = load_item<V>(args, w);
 
     if constexpr (WARPS_N > 1) {
@@ -299,7 +304,9 @@ struct AttentionCTA {
                        : neg_inf();
             }
       }
-      online_softmax_step<kMT, kNB, kDB>(s, m, l, o, kC);
+      // A logits hook's temporaries share this region: with one (ALiBi's bias) the
+      // skip's extra predicate made ptxas spill 20-40 bytes at 32 rows per warp.
+      online_softmax_step<kMT, kNB, kDB, !V::kHasLogits>(s, m, l, o, kC);
     } else {
       // normalize = none: w = weights(score, logit) on kept pairs, 0 elsewhere.
 #pragma unroll

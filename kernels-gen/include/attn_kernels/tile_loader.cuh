@@ -42,18 +42,23 @@ __device__ __forceinline__ ItemInfo load_item(const AttnArgs &args, int w) {
   return r;
 }
 
-// Element offset (from args.k / args.v) of token j's row for the item's KV head.
-template <class Variant>
+// Element offset (from args.k, or args.v when kValue) of token j's row for
+// the item's KV head. K and V have strides of their own (abi.h): with
+// head_dim_qk != head_dim_vo their rows differ in size.
+template <class Variant, bool kValue = false>
 __device__ __forceinline__ int64_t kv_row_offset(const AttnArgs &args, const ItemInfo &item,
                                                  int j) {
-  const int64_t head_off = (int64_t)item.kv_head * args.kv_stride_head;
+  const int64_t stride_head = kValue ? args.v_stride_head : args.kv_stride_head;
+  const int64_t stride_row = kValue ? args.v_stride_row : args.kv_stride_row;
+  const int64_t head_off = (int64_t)item.kv_head * stride_head;
   if constexpr (Variant::kLayout == ATTN_KV_PAGED) {
     // kPageSize is a compile-time constant, so / and % become multiply-shift.
     const int page = __ldg(args.kv_page_indices + item.kv_base + j / Variant::kPageSize);
-    return (int64_t)page * args.kv_stride_page +
-           (int64_t)(j % Variant::kPageSize) * args.kv_stride_row + head_off;
+    const int64_t stride_page = kValue ? args.v_stride_page : args.kv_stride_page;
+    return (int64_t)page * stride_page + (int64_t)(j % Variant::kPageSize) * stride_row +
+           head_off;
   } else {
-    return (int64_t)(item.kv_base + j) * args.kv_stride_row + head_off;
+    return (int64_t)(item.kv_base + j) * stride_row + head_off;
   }
 }
 
@@ -104,10 +109,13 @@ __device__ __forceinline__ void load_tile(uint32_t smem, const void *base, int r
 // to back, so one offset is live at a time instead of all of a tile's: with
 // wide heads (d = 256: 16 rows per thread) the hoisted offsets of two
 // separate sweeps were what pushed the prefill CTA past 255 registers.
-template <int THREADS, class KT, class VT, class RowOff>
+// When K and V rows have the same width, the runtime guarantees they share
+// strides too (attnrt rejects anything else), so one offset serves both.
+// With different widths (192 : 128) each tile gets its own offsets.
+template <int THREADS, class KT, class VT, class KOff, class VOff>
 __device__ __forceinline__ void load_kv_tiles(uint32_t smem_k, uint32_t smem_v, const void *kbase,
-                                              const void *vbase, int rows,
-                                              const RowOff &row_off) {
+                                              const void *vbase, int rows, const KOff &k_off,
+                                              const VOff &v_off) {
   constexpr int kChunks = KT::kChunks;
   if constexpr (KT::kChunks == VT::kChunks && KT::kRows == VT::kRows &&
                 THREADS % kChunks == 0) {
@@ -120,24 +128,24 @@ __device__ __forceinline__ void load_kv_tiles(uint32_t smem_k, uint32_t smem_v, 
       const int r = r0 + i * kRowsPerPass;
       if (KT::kRows % kRowsPerPass == 0 || r < KT::kRows) {
         const bool valid = r < rows;
-        const int64_t off = valid ? row_off(r) * 2 + c * 16 : 0;
+        const int64_t off = valid ? k_off(r) * 2 + c * 16 : 0;
         cp_async_16(smem_k + KT::chunk_offset(r, c), (const char *)kbase + off, valid);
         cp_async_16(smem_v + VT::chunk_offset(r, c), (const char *)vbase + off, valid);
       }
     }
   } else {
-    load_tile<THREADS, KT>(smem_k, kbase, rows, row_off);
-    load_tile<THREADS, VT>(smem_v, vbase, rows, row_off);
+    load_tile<THREADS, KT>(smem_k, kbase, rows, k_off);
+    load_tile<THREADS, VT>(smem_v, vbase, rows, v_off);
   }
 }
 
-// Row offsets of a key tile starting at token k0.
-template <class Variant> struct KVRowOffset {
+// Row offsets of a key (or, with kValue, value) tile starting at token k0.
+template <class Variant, bool kValue = false> struct KVRowOffset {
   const AttnArgs &args;
   const ItemInfo &item;
   int k0;
   __device__ __forceinline__ int64_t operator()(int r) const {
-    return kv_row_offset<Variant>(args, item, k0 + r);
+    return kv_row_offset<Variant, kValue>(args, item, k0 + r);
   }
 };
 
