@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package attnc needs to build and test, and nothing that is
-# already there. Idempotent: a second run does no network work.
+# already there (with --fuzz, also clang for the sanitizer/fuzz build).
+# Idempotent: a second run does no network work.
 # The CUDA Toolkit itself is not a Debian package here; it is expected at
 # /usr/local/cuda (or wherever CUDAToolkit_ROOT points) and only its presence is checked.
 set -euo pipefail
@@ -11,6 +12,11 @@ PACKAGES=(
   libcli11-dev libfmt-dev libgtest-dev                     # driver, formatting, unit tests
   lld ccache
 )
+# --fuzz: also what the sanitizer + libFuzzer build needs (scripts/build-san.sh):
+# clang and its compiler-rt (ASan, UBSan, libFuzzer).
+if [[ ${1:-} == --fuzz ]]; then
+  PACKAGES+=(clang libclang-rt-dev)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

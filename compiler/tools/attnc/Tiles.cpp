@@ -87,7 +87,9 @@ int runTiles(VariantOp variant, const std::string &path, int64_t qLen, int64_t k
     reportError(path, error);
     return kUserError;
   }
-  ref::ParamShape shape{variant.getNumQHeads(), variant.getNumKvHeads(), 1, {kvLen}};
+  // The attributes are uint64_t; clang rejects the implicit narrowing in braces.
+  ref::ParamShape shape{static_cast<int64_t>(variant.getNumQHeads()),
+                        static_cast<int64_t>(variant.getNumKvHeads()), 1, {kvLen}};
   ref::RegionInterpreter interp(variant, params, shape);
   if (!interp.bindParams(error)) {
     reportError(path, error);
