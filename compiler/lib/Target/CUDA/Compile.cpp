@@ -146,7 +146,10 @@ static bool compileOnce(VariantOp variant, const CompileOptions &options,
   if (!findCudaIncludeDir(includeDir, error))
     return false;
   std::vector<std::string> nvrtcOptions = {"--std=c++17", "-default-device",
-                                           "-I" + includeDir, "--ptxas-options=-v"};
+                                           "-I" + includeDir, "--ptxas-options=-v",
+                                           // Optimize and assemble the entry points on
+                                           // parallel threads (0 = as many as cores).
+                                           "-split-compile=0"};
 
   std::string key = hashParts({"attnc-compile-1", kAttncVersion, nvrtcVersionString(),
                                embeddedHeadersDigest(), result.cudaSource,
