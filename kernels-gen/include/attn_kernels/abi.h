@@ -73,8 +73,13 @@ typedef struct AttnArgs {
   const int32_t *q_indptr; /* [batch + 1] */
 
   /* Keys and values.
-   *  contiguous, ragged, block_sparse: [total_kv, num_kv_heads, head_dim];
-   *    token j of request b is row kv_indptr[b] + j.
+   *  contiguous, ragged, block_sparse: [rows, num_kv_heads, head_dim];
+   *    token j of request b is row kv_indptr[b] + j. Ragged and block-sparse
+   *    rows are exactly the keys (kv_indptr[b+1] - kv_indptr[b] == kv_lens[b]);
+   *    contiguous is one [batch, capacity] buffer whose rows may be longer
+   *    than the request's keys (kv_lens[b] <= kv_indptr[b+1] - kv_indptr[b]).
+   *  With head_dim_qk == head_dim_vo the V strides must equal the K strides
+   *  (attnrt checks): the kernels then compute one row offset for both.
    *  paged: a pool [num_pages, page_size, num_kv_heads, head_dim]; token j of
    *    request b is in page kv_page_indices[kv_indptr[b] + j / page_size],
    *    at position j % page_size. */
