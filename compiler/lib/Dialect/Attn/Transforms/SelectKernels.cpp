@@ -32,12 +32,37 @@ int64_t elementBytes(Type dtype) {
   return bits ? bits / 8 : 2;
 }
 
+// A tile classifier of this many ops or more keeps enough scalars live to push
+// the 32-rows-per-warp prefill configs past 255 registers (measured: the
+// chunked example's classifier has 103 ops after simplification and spilled
+// in both; the other examples' have at most 47 and fit). Starting such a
+// variant at the first 16-rows-per-warp candidate saves the two doomed
+// compiles; the spill fallback in compileVariant still catches any miss.
+constexpr int64_t kHeavyClassifierOps = 80;
+
+int64_t classifierOps(VariantOp v) {
+  TileClassifierOp c = v.getTileClassifier();
+  int64_t n = 0;
+  if (c)
+    c.getBody().walk([&](Operation *) { ++n; });
+  return n;
+}
+
+KernelConfig firstPrefill(VariantOp v, int64_t rowBytes) {
+  std::vector<KernelConfig> list = prefillCandidates(rowBytes);
+  if (classifierOps(v) >= kHeavyClassifierOps)
+    for (const KernelConfig &c : list)
+      if (c.blockM / c.numWarps == 16)
+        return c;
+  return list.front();
+}
+
 struct SelectKernelsPass : attn::impl::AttnSelectKernelsBase<SelectKernelsPass> {
   void runOnOperation() override {
     VariantOp v = getOperation();
     int64_t dim = std::max(v.getHeadDimQk(), v.getHeadDimVo());
     int64_t rowBytes = dim * elementBytes(v.getDtype());
-    KernelConfig prefill = prefillCandidates(rowBytes).front();
+    KernelConfig prefill = firstPrefill(v, rowBytes);
     KernelConfig decode = decodeCandidates(rowBytes, v.getGroupSize()).front();
     KernelConfig merge{0, 0, 4, 0};
     v->setAttr(kKernelConfigsAttrName,
