@@ -16,6 +16,13 @@ echo
 echo "== attnc compile --emit=mlir"
 "$attnc" compile "$example" --emit=mlir
 echo
+echo "== attnc compile --emit=cubin (NVRTC, sm_80 + sm_90a; no GPU needed)"
+out="$(mktemp -d)"
+"$attnc" compile "$example" --emit=cubin -arch sm_80 -arch sm_90a -o "$out/gemma2.cubin" --verbose 2>&1 |
+  grep -E "registers|warning" || true
+ls -l "$out"
+head -c 600 "$out/gemma2.sm_90a.cubin.manifest.json"; echo " ..."
+echo
 echo "== attnc tiles (window 256 over 1024 keys, 64x64 tiles)"
 "$attnc" tiles "$example" --q-len 1024 --kv-len 1024 --tile 64x64 --param window=256 --verify
 echo
