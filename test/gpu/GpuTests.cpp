@@ -70,7 +70,7 @@ std::vector<Config> buildMatrix(const std::vector<std::string> &examples, bool q
       };
       add(ATTN_KV_RAGGED, 0);
       add(ATTN_KV_PAGED, 16);
-      if (bf16 && !quick) {
+      if (!quick) {
         add(ATTN_KV_CONTIGUOUS, 0);
         add(ATTN_KV_PAGED, 5);
         add(ATTN_KV_PAGED, 1);
