@@ -81,7 +81,7 @@ struct VerifyConfigPass : attn::impl::AttnVerifyConfigBase<VerifyConfigPass> {
 
     for (HookKind kind : {HookKind::query, HookKind::key})
       if (HookOp hook = v.getHook(kind); hook && hook.getRopeDims() &&
-                                         *hook.getRopeDims() > qk)
+                                         static_cast<int64_t>(*hook.getRopeDims()) > qk)
         fail("head_dim") << "rope dims " << *hook.getRopeDims()
                          << " exceed head_dim " << qk;
 
