@@ -1,0 +1,49 @@
+# cmake -P script behind the `install` ctest (see CMakeLists.txt beside it).
+foreach(v ATTN_BINARY_DIR CONSUMER_SOURCE_DIR WORK_DIR CONSUMER_GENERATOR CONSUMER_CXX_COMPILER)
+  if(NOT DEFINED ${v})
+    message(FATAL_ERROR "run-install-test.cmake: -D${v}=... is required")
+  endif()
+endforeach()
+
+function(run what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${rc}):\n${ARGN}\n${out}\n${err}")
+  endif()
+  set(out "${out}" PARENT_SCOPE)
+endfunction()
+
+set(prefix ${WORK_DIR}/prefix)
+set(build ${WORK_DIR}/consumer-build)
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+
+run("cmake --install" ${CMAKE_COMMAND} --install ${ATTN_BINARY_DIR} --prefix ${prefix})
+foreach(f bin/attnc include/attnrt/Manifest.h include/attn_kernels/abi.h)
+  if(NOT EXISTS ${prefix}/${f})
+    message(FATAL_ERROR "not installed: ${prefix}/${f}")
+  endif()
+endforeach()
+
+set(flags)
+if(CONSUMER_LINKER_FLAGS)
+  list(APPEND flags -DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_LINKER_FLAGS})
+endif()
+run("consumer configure" ${CMAKE_COMMAND} -G ${CONSUMER_GENERATOR}
+  -S ${CONSUMER_SOURCE_DIR} -B ${build}
+  -DCMAKE_BUILD_TYPE=Release
+  -DCMAKE_CXX_COMPILER=${CONSUMER_CXX_COMPILER}
+  -DCMAKE_PREFIX_PATH=${prefix}
+  ${flags})
+run("consumer build" ${CMAKE_COMMAND} --build ${build})
+
+run("consumer run" ${build}/consumer)
+if(NOT out MATCHES "^OK\n?$")
+  message(FATAL_ERROR "consumer printed:\n${out}\n(expected OK)")
+endif()
+
+run("installed attnc --version" ${prefix}/bin/attnc --version)
+if(NOT out MATCHES "^attnc ")
+  message(FATAL_ERROR "attnc --version printed:\n${out}")
+endif()
+message(STATUS "install test: consumer OK; ${out}")
