@@ -7,6 +7,10 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 # ATTN_FUZZ_MERGE=1 also merges what the run found into the committed corpus
 # (-merge=1 keeps only inputs that add coverage).
+# ATTN_FUZZ_RUNS=N: instead of a time budget, exactly N executions from seed 1
+# (what CI uses: the same commit always runs the same inputs, so a red CI is
+# reproducible and never a roll of the dice; exploration is the job of long
+# local runs).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${ATTN_SAN_BUILD_DIR:-$root/build-san}"
@@ -27,10 +31,14 @@ for t in "${targets[@]}"; do
   scratch="$out/$t-new"
   rm -rf "$scratch"
   mkdir -p "$scratch"
-  echo "== $t: ${seconds}s over $(ls "$corpus" | wc -l) corpus inputs"
+  budget=(-max_total_time="$seconds")
+  if [[ -n ${ATTN_FUZZ_RUNS:-} ]]; then
+    budget=(-runs="$ATTN_FUZZ_RUNS" -seed=1)
+  fi
+  echo "== $t: ${budget[*]} over $(ls "$corpus" | wc -l) corpus inputs"
   # -timeout: an input that takes 10 s is a hang (the slowest seed takes
   # milliseconds). -max_len: the largest seed is ~5 KB.
-  if ! "$build/bin/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+  if ! "$build/bin/$t" "${budget[@]}" -timeout=10 -rss_limit_mb=4096 \
       -max_len=8192 -print_final_stats=1 -artifact_prefix="$out/$t-" \
       "$scratch" "$corpus" > "$out/$t.log" 2>&1; then
     tail -n 60 "$out/$t.log"

@@ -11,8 +11,15 @@ namespace {
 
 /// Wraps to 32 bits, as the generated code's i32 arithmetic does.
 double wrapI32(double v) {
-  int64_t i = static_cast<int64_t>(v);
-  return static_cast<double>(static_cast<int32_t>(static_cast<uint32_t>(i)));
+  // Reduce modulo 2^32 in floating point first: converting a double outside
+  // int64's range (an oversized literal that was already reported, or a
+  // product of two of them) to an integer is undefined behaviour.
+  if (!std::isfinite(v))
+    return 0;
+  double m = std::fmod(std::trunc(v), 4294967296.0);
+  if (m < 0)
+    m += 4294967296.0;
+  return static_cast<double>(static_cast<int32_t>(static_cast<uint32_t>(m)));
 }
 
 /// f32 -> i32 conversion: truncate toward zero, saturate, NaN -> 0 (the GPU's
@@ -58,8 +65,15 @@ public:
 
   std::optional<ConstValue> evalImpl(const Expr &e) {
     switch (e.kind) {
-    case ExprKind::IntLit:
-      return ConstValue{Type::I32, static_cast<double>(static_cast<const IntLitExpr &>(e).value)};
+    case ExprKind::IntLit: {
+      // As in hooks, an integer literal is an i32: a larger one would wrap
+      // silently in constant arithmetic.
+      int64_t v = static_cast<const IntLitExpr &>(e).value;
+      if (v > 2147483647LL || v < -2147483648LL)
+        return fail(e.range, "integer literal does not fit in i32; write a float literal "
+                             "for larger values");
+      return ConstValue{Type::I32, static_cast<double>(v)};
+    }
     case ExprKind::FloatLit:
       return ConstValue{Type::F32, static_cast<const FloatLitExpr &>(e).value};
     case ExprKind::BoolLit:
@@ -151,9 +165,11 @@ public:
     case BinaryOp::Add: return num(isInt, x + y);
     case BinaryOp::Sub: return num(isInt, x - y);
     case BinaryOp::Mul:
-      if (isInt) // the product of two i32 can exceed 2^53: multiply in 64 bits
-        return ConstValue{Type::I32, wrapI32(static_cast<double>(
-                                         static_cast<int64_t>(x) * static_cast<int64_t>(y)))};
+      if (isInt) { // the product of two i32 can exceed 2^53: multiply in 64 bits
+        // Operands are wrapped to i32 first, so the product cannot overflow int64.
+        int64_t a = static_cast<int64_t>(wrapI32(x)), c = static_cast<int64_t>(wrapI32(y));
+        return ConstValue{Type::I32, wrapI32(static_cast<double>(a * c))};
+      }
       return num(false, x * y);
     case BinaryOp::Div:
       if (isInt)
@@ -162,10 +178,12 @@ public:
     case BinaryOp::Rem:
       if (!isInt)
         return fail(b.range, "`%` needs i32 operands");
-      if (y == 0)
-        return ConstValue{Type::I32, x};
-      return ConstValue{Type::I32, static_cast<double>(static_cast<int64_t>(x) %
-                                                       static_cast<int64_t>(y))};
+      {
+        int64_t a = static_cast<int64_t>(wrapI32(x)), c = static_cast<int64_t>(wrapI32(y));
+        if (c == 0) // the language's x % 0 = x
+          return ConstValue{Type::I32, static_cast<double>(a)};
+        return ConstValue{Type::I32, static_cast<double>(a % c)};
+      }
     case BinaryOp::Lt: return ConstValue{Type::Bool, 0, x < y};
     case BinaryOp::Le: return ConstValue{Type::Bool, 0, x <= y};
     case BinaryOp::Gt: return ConstValue{Type::Bool, 0, x > y};

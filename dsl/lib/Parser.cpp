@@ -283,6 +283,10 @@ std::optional<int64_t> Parser::parseConstInt(const std::string &what, int64_t mi
           what + " must be at least " + std::to_string(min) + ", got " + formatNumber(v->num));
     return std::nullopt;
   }
+  if (v->num > 2147483647.0) {
+    error(lastConstRange_, what + " must fit in i32, got " + formatNumber(v->num));
+    return std::nullopt;
+  }
   return static_cast<int64_t>(v->num);
 }
 
