@@ -1,15 +1,10 @@
 //===- VariantBuilder.cpp - An example, re-laid-out, through the pipeline -===//
 #include "VariantBuilder.h"
 
-#include "attn/Dialect/Attn/Transforms/Passes.h"
-#include "attn/Frontend/MLIRGen.h"
-#include "attn/dsl/Diagnostics.h"
-#include "attn/dsl/Frontend.h"
+#include "attn/Frontend/LoadSpec.h"
 
 #include "attn_kernels/abi.h"
 
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/Pass/PassManager.h"
 
 #include <cmath>
 
@@ -49,39 +44,20 @@ static void applyOverrides(VariantOp v, const Overrides &o) {
 
 bool buildVariant(const std::string &path, const Overrides &o, BuiltVariant &out,
                   std::string &error) {
-  dsl::SourceFile file(path, "");
-  if (!dsl::SourceFile::load(path, file, error))
-    return false;
-  dsl::DiagnosticEngine diags(file);
-  dsl::Module ast = dsl::parseAndCheck(file, diags);
-  if (diags.hasErrors()) {
-    error = diags.render();
-    return false;
-  }
   out.context = std::make_unique<mlir::MLIRContext>();
-  std::string mlirErrors;
-  mlir::ScopedDiagnosticHandler handler(out.context.get(), [&](mlir::Diagnostic &d) {
-    mlirErrors += d.str() + "\n";
-    return mlir::success();
+  out.module = loadSpec(path, *out.context, error, [&](mlir::ModuleOp m) {
+    auto variants = m.getOps<VariantOp>();
+    if (!variants.empty())
+      applyOverrides(*variants.begin(), o);
   });
-  out.module = attn::mlirGen(*out.context, ast, file);
-  if (!out.module) {
-    error = "MLIRGen failed: " + mlirErrors;
+  if (!out.module)
     return false;
-  }
   auto variants = out.module->getOps<VariantOp>();
   if (variants.empty()) {
     error = "no variant in " + path;
     return false;
   }
   out.op = *variants.begin();
-  applyOverrides(out.op, o);
-  mlir::PassManager pm(out.context.get());
-  attn::buildAttnPipeline(pm);
-  if (mlir::failed(pm.run(*out.module))) {
-    error = "pipeline failed: " + mlirErrors;
-    return false;
-  }
   return true;
 }
 

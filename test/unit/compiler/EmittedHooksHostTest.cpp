@@ -11,16 +11,12 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/Dialect/Attn/Transforms/Passes.h"
-#include "attn/Frontend/MLIRGen.h"
+#include "attn/Frontend/LoadSpec.h"
 #include "attn/Reference/Evaluator.h"
 #include "attn/Reference/HookInterpreter.h"
 #include "attn/Target/CUDA/Compile.h"
-#include "attn/dsl/Diagnostics.h"
-#include "attn/dsl/Frontend.h"
 
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 
 #include <gtest/gtest.h>
 
@@ -79,23 +75,12 @@ struct Built {
 };
 
 bool build(const std::string &path, Built &out, std::string &error) {
-  attn::dsl::SourceFile file(path, "");
-  if (!attn::dsl::SourceFile::load(path, file, error))
-    return false;
-  attn::dsl::DiagnosticEngine diags(file);
-  attn::dsl::Module ast = attn::dsl::parseAndCheck(file, diags);
-  if (diags.hasErrors()) {
-    error = diags.render();
-    return false;
-  }
   out.context = std::make_unique<mlir::MLIRContext>();
-  out.module = attn::mlirGen(*out.context, ast, file);
-  if (!out.module)
+  out.module = attn::loadSpec(path, *out.context, error);
+  if (!out.module || out.module->getOps<attn::VariantOp>().empty())
     return false;
   out.op = *out.module->getOps<attn::VariantOp>().begin();
-  mlir::PassManager pm(out.context.get());
-  attn::buildAttnPipeline(pm);
-  return mlir::succeeded(pm.run(*out.module));
+  return true;
 }
 
 /// One call of one hook: the kind, the arguments as the region takes them.
