@@ -33,6 +33,25 @@ struct RunOptions {
   bool noSplit = false;  // never split
   KernelKind forceKernel = KernelKind::kMerge; // kMerge = choose automatically
   int maxGrid = 0;       // > 0: cap the persistent grid (tests, benchmarks)
+  // Bit-identical output for a request whatever else is in the batch: split
+  // sizes depend only on the request's own length, merges run in chunk order.
+  bool deterministic = false;
+};
+
+// Fixed capacities for CUDA-graph capture. With reserve(caps), every device
+// buffer is allocated once; plan() then only rewrites their contents (never
+// reallocates, never blocks on the device) and fails with kInvalidArgument
+// ("capacity exceeded: ...") when a batch needs more; run() launches with a
+// fixed grid, so a graph captured around run() replays each new plan.
+// Zero fields are derived from the others where possible.
+struct Capacities {
+  int32_t maxBatch = 0;       // requests per plan (required)
+  int64_t maxQRows = 0;       // total query rows (required)
+  int64_t maxPageIndices = 0; // paged: entries of the page table
+  int64_t maxBsrRows = 0;     // block_sparse: rows of the BSR structure
+  int64_t maxBsrIndices = 0;  // block_sparse: kept blocks
+  int64_t maxWorkItems = 0;   // 0: derived (base items + the planner's split budget)
+  int64_t maxPartialSlots = 0; // 0: derived
 };
 
 // What the last run launched (for tests, benchmarks and debugging).
@@ -52,6 +71,11 @@ public:
   ~Runner(); // frees device buffers (in the module's context)
   Runner(const Runner &) = delete;
   Runner &operator=(const Runner &) = delete;
+
+  // Allocates every device buffer at fixed capacities (see Capacities).
+  // Call once, before the first plan; plans that need more fail.
+  Status reserve(const Capacities &caps);
+  bool reserved() const { return reserved_; }
 
   // Host work + async uploads on `stream`. The host arrays of `batch` may be
   // reused as soon as plan() returns.
@@ -81,6 +105,8 @@ private:
   AttnArgs planArgs_{};
   DevPtr tokenOffsets_ = 0; // params slot 0
   bool planned_ = false;
+  bool reserved_ = false;
+  Capacities caps_;
   LaunchRecord last_;
 };
 
