@@ -5,6 +5,14 @@
 #   bash .device/run.sh bench   attnc benchmark + torch anchors, same call
 #   bash .device/run.sh all
 #   bash .device/run.sh quick FILTER   tests of the examples matching FILTER, then attn-bench alone
+#   bash .device/run.sh edge [ARGS]    edge cases (empty rows, inf logits, scales, overflow, NaN
+#                                      inputs, 131072 keys) against the reference
+#   bash .device/run.sh large [ARGS]   K/V and Q/O tensors beyond 2^31 elements
+#   bash .device/run.sh sanitize       compute-sanitizer memcheck, racecheck, synccheck
+#   bash .device/run.sh sched          the runtime's scheduler: skew, deterministic mode, CUDA
+#                                      graphs, cascade + merge_states
+#   bash .device/run.sh capi           the C API and the JIT entry on the GPU
+# (sched, capi, edge, large and sanitize are not part of `all`.)
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${OUT:-/tmp/attn-out}"
@@ -28,6 +36,35 @@ fi
 if [[ $what == bench || $what == all ]]; then
   "$here/attn-bench" --examples "$here/examples" 2>&1 | tee "$out/bench.log"
   PYTHONUNBUFFERED=1 python3 "$here/torch_anchors.py" --out "$out/anchors.json" 2>&1 | tee "$out/anchors.log" | grep ANCHOR
+fi
+if [[ $what == sched ]]; then
+  "$here/attn-gpu-sched-tests" --examples "$here/examples" "$@" > "$out/gpu-sched-tests.log" 2>&1
+  rc=$?
+  cat "$out/gpu-sched-tests.log"
+fi
+if [[ $what == capi ]]; then
+  "$here/attn-capi-gpu-tests" --examples "$here/examples" "$@" > "$out/gpu-capi-tests.log" 2>&1
+  rc=$?
+  tail -n 40 "$out/gpu-capi-tests.log"
+fi
+if [[ $what == edge ]]; then
+  "$here/attn-gpu-edge-tests" --specs "$here/specs" "$@" > "$out/gpu-edge-tests.log" 2>&1
+  rc=$?
+  grep -E "^(FAIL|device|seed|compiled|warning|long|cases|the context)" "$out/gpu-edge-tests.log" | head -60
+  if grep -q "^case  " "$out/gpu-edge-tests.log"; then
+    sed -n '/^case  /,$p' "$out/gpu-edge-tests.log"
+  else
+    tail -n 20 "$out/gpu-edge-tests.log"
+  fi
+fi
+if [[ $what == large ]]; then
+  "$here/attn-gpu-large-tests" --examples "$here/examples" "$@" > "$out/gpu-large-tests.log" 2>&1
+  rc=$?
+  cat "$out/gpu-large-tests.log"
+fi
+if [[ $what == sanitize ]]; then
+  bash "$here/sanitize-gpu.sh" "$here/attn-gpu-edge-tests" "$here/specs"
+  rc=$?
 fi
 cat "$out/gpu.txt"
 exit $rc

@@ -9,7 +9,7 @@ config.name = "attnc"
 # The external shell (bash) so tests may check exit codes with `$?`.
 config.test_format = lit.formats.ShTest(execute_external=True)
 config.suffixes = [".mlir", ".attn", ".test"]
-config.excludes = ["CMakeLists.txt", "unit", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "README.md"]
+config.excludes = ["CMakeLists.txt", "unit", "specs", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "README.md"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attn_obj_root, "test")
 

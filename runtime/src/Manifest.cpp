@@ -361,6 +361,10 @@ static Status parseManifestImpl(std::string_view json, Manifest *out) {
     return r.error("arch", "is \"" + m.arch + "\", expected sm_<NN>[a] or compute_<NN>[a]");
   ATTNRT_RETURN_IF_ERROR(r.getString("artifact", false, &m.artifact));
 
+  // Optional: without it the planner counts every tile as work.
+  if (const JsonValue *classifier = root.find("tile_classifier"))
+    ATTNRT_RETURN_IF_ERROR(parseClassifierProgram(*classifier, m, &m.tileClassifier));
+
   *out = std::move(m);
   return Status::Ok();
 }

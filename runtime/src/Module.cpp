@@ -130,24 +130,31 @@ FuncGetParamInfoFn lookupParamInfo() {
   return reinterpret_cast<FuncGetParamInfoFn>(fn);
 }
 
-// Every entry point takes (const AttnArgs, const Params): check both sizes so
-// a manifest/kernel mismatch fails here instead of corrupting a launch.
-Status checkParamSizes(CUfunction fn, const std::string &name, uint32_t paramsBytes) {
+// Attention entry points take (const AttnArgs, const Params), the merge-states
+// kernel (const AttnMergeStatesArgs): check the sizes so a manifest/kernel
+// mismatch fails here instead of corrupting a launch.
+Status checkParamSizes(CUfunction fn, const KernelInfo &info, uint32_t paramsBytes) {
   FuncGetParamInfoFn getInfo = lookupParamInfo();
   if (!getInfo)
     return Status::Ok();
-  size_t off0 = 0, size0 = 0, off1 = 0, size1 = 0, off2 = 0, size2 = 0;
-  if (getInfo(fn, 0, &off0, &size0) != CUDA_SUCCESS ||
-      getInfo(fn, 1, &off1, &size1) != CUDA_SUCCESS)
-    return invalidManifest("kernel " + name + " does not take (AttnArgs, Params)");
-  if (getInfo(fn, 2, &off2, &size2) == CUDA_SUCCESS)
-    return invalidManifest("kernel " + name + " takes more than 2 parameters");
-  if (size0 != sizeof(AttnArgs))
+  const std::string &name = info.name;
+  const bool merge = info.kind == KernelKind::kMerge;
+  const size_t want0 = merge ? sizeof(AttnMergeStatesArgs) : sizeof(AttnArgs);
+  const char *want0Name = merge ? "AttnMergeStatesArgs" : "AttnArgs";
+  const size_t numParams = merge ? 1 : 2;
+  size_t off = 0, size0 = 0, size1 = 0, extra = 0;
+  if (getInfo(fn, 0, &off, &size0) != CUDA_SUCCESS ||
+      (!merge && getInfo(fn, 1, &off, &size1) != CUDA_SUCCESS))
+    return invalidManifest("kernel " + name + " does not take (" + want0Name +
+                           (merge ? ")" : ", Params)"));
+  if (getInfo(fn, numParams, &off, &extra) == CUDA_SUCCESS)
+    return invalidManifest("kernel " + name + " takes more than " + std::to_string(numParams) +
+                           " parameter(s)");
+  if (size0 != want0)
     return invalidManifest("kernel " + name + " takes a first argument of " +
-                           std::to_string(size0) + " bytes, but AttnArgs (ABI " +
-                           std::to_string(ATTN_ABI_VERSION) + ") is " +
-                           std::to_string(sizeof(AttnArgs)));
-  if (size1 != paramsBytes)
+                           std::to_string(size0) + " bytes, but " + want0Name + " (ABI " +
+                           std::to_string(ATTN_ABI_VERSION) + ") is " + std::to_string(want0));
+  if (!merge && size1 != paramsBytes)
     return invalidManifest("kernel " + name + " takes params of " + std::to_string(size1) +
                            " bytes, but the manifest's params_bytes is " +
                            std::to_string(paramsBytes));
@@ -256,7 +263,7 @@ Status Module::loadImpl(const void *image, size_t size, std::string_view manifes
       return Status(StatusCode::kNotFound, "the module has no kernel '" + info.name +
                                                "' (named by the manifest)");
     ATTNRT_CU(fr);
-    ATTNRT_RETURN_IF_ERROR(checkParamSizes(k.function, info.name, m.manifest_.paramsBytes));
+    ATTNRT_RETURN_IF_ERROR(checkParamSizes(k.function, info, m.manifest_.paramsBytes));
     ATTNRT_RETURN_IF_ERROR(readSmemBytes(m.module_, info, &k.smemBytes));
 
     int staticSmem = 0, maxThreads = 0;

@@ -1,8 +1,7 @@
 //===- WorkList.cpp - Batch -> AttnWorkItems and AttnMergeItems -----------===//
 //
-// The policy (which kernel, whether and how to split keys, item order) is
-// deliberately simple and lives only here; the next issue's planner replaces
-// it with cost-based scheduling from the tile classifier.
+// The policy (which kernel, whether and how to split keys, which CTA runs
+// what) lives only here; WorkList.h describes it.
 //
 //===----------------------------------------------------------------------===//
 #include "attnrt/WorkList.h"
@@ -11,7 +10,10 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <numeric>
+#include <queue>
+#include <string>
 
 namespace attnrt {
 
@@ -82,125 +84,312 @@ Status chooseKernel(const Manifest &m, const BatchInfo &info, const PlanOptions 
   return Status::Ok();
 }
 
-static Status buildWorkListImpl(const Manifest &m, const BatchInfo &info, const PlanOptions &opts,
-                     WorkList *out) {
+int64_t TileCounter::countTiles(const AttnWorkItem &item, const BatchInfo &, int,
+                                int blockN) const {
+  return ceilDiv(std::max<int64_t>(0, int64_t(item.kv_end) - item.kv_begin), blockN);
+}
+
+// Mirrors classify_packed (tile_schedule.cuh): over the group's heads when
+// the classifier reads the head, empty only if empty for all, full only if
+// full for all.
+int ClassifierTileCounter::classifyPacked(const AttnWorkItem &it, const BatchInfo &info,
+                                          int q0, int q1, int k0, int k1) const {
+  const int b = it.request, G = c_.groupSize();
+  const int qLen = info.qLens[b], kvLen = info.kvLens[b];
+  if (!c_.readsHead() || G <= 1)
+    return c_.classify(q0, q1, k0, k1, it.kv_head * G, it.kv_head, b, qLen, kvLen);
+  bool any = false, allFull = true;
+  for (int g = 0; g < G; ++g) {
+    const int c = c_.classify(q0, q1, k0, k1, it.kv_head * G + g, it.kv_head, b, qLen, kvLen);
+    any |= c != kTileEmpty;
+    allFull &= c == kTileFull;
+  }
+  return !any ? kTileEmpty : (allFull ? kTileFull : kTilePartial);
+}
+
+int64_t ClassifierTileCounter::countRange(const AttnWorkItem &it, const BatchInfo &info, int q0,
+                                          int q1, int k0, int k1, int blockN) const {
+  const int64_t tiles = ceilDiv(int64_t(k1) - k0, blockN);
+  if (tiles <= 0)
+    return 0;
+  const int c = classifyPacked(it, info, q0, q1, k0, k1 - 1);
+  if (c == kTileEmpty)
+    return 0;
+  if (c == kTileFull || tiles == 1)
+    return tiles;
+  const int mid = static_cast<int>(k0 + (tiles / 2) * int64_t(blockN));
+  return countRange(it, info, q0, q1, k0, mid, blockN) +
+         countRange(it, info, q0, q1, mid, k1, blockN);
+}
+
+int64_t ClassifierTileCounter::countTiles(const AttnWorkItem &it, const BatchInfo &info, int,
+                                          int blockN) const {
+  const int qLen = info.qLens[it.request], kvLen = info.kvLens[it.request];
+  const int q0 = kvLen - qLen + it.q_begin, q1 = kvLen - qLen + it.q_end - 1;
+  return countRange(it, info, q0, q1, it.kv_begin, it.kv_end, blockN);
+}
+
+namespace {
+
+// One (request, query tile, kv head) before any split.
+struct BaseItem {
+  AttnWorkItem item;
+  int64_t cost = 0;    // tiles + overhead over all its keys
+  int64_t chunk = 0;   // keys per chunk when split, else 0
+};
+
+struct Planner {
+  const Manifest &m;
+  const BatchInfo &info;
+  const PlanOptions &opts;
+  const KernelInfo &k;
+  KernelKind kind;
+  TileCounter dense;
+  const TileCounter &counter;
+  int64_t align = 1;
+
+  Planner(const Manifest &m, const BatchInfo &info, const PlanOptions &opts,
+          const KernelInfo &k, KernelKind kind)
+      : m(m), info(info), opts(opts), k(k), kind(kind),
+        counter(opts.tiles ? *opts.tiles : dense) {
+    // Chunks are a multiple of block_n so each chunk's tiles start where the
+    // unsplit kernel's would (and of block_kv for block-sparse, so no key
+    // block straddles two chunks).
+    align = k.blockN;
+    if (m.kvLayout == KvLayout::kBlockSparse)
+      align = std::lcm<int64_t>(align, m.blockKV);
+  }
+
+  int64_t cost(const AttnWorkItem &it) const {
+    return counter.countTiles(it, info, k.blockM, k.blockN) + opts.itemOverheadTiles;
+  }
+
+  std::vector<BaseItem> baseItems() const {
+    std::vector<BaseItem> out;
+    const int64_t B = static_cast<int64_t>(info.qLens.size()), H = m.numKVHeads;
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t qLen = info.qLens[b], kvLen = info.kvLens[b];
+      if (qLen == 0)
+        continue;
+      const int64_t rows = rowsPerItem(m, kind, k, static_cast<int32_t>(qLen));
+      for (int64_t q0 = 0, q1; q0 < qLen; q0 = q1) {
+        q1 = std::min(qLen, q0 + rows);
+        // Block-sparse kernels read one query block's key list per item, so
+        // an item never straddles a block_q boundary.
+        if (m.kvLayout == KvLayout::kBlockSparse && m.blockQ > 0)
+          q1 = std::min(q1, (q0 / m.blockQ + 1) * m.blockQ);
+        for (int64_t h = 0; h < H; ++h) {
+          BaseItem bi;
+          bi.item.request = static_cast<int32_t>(b);
+          bi.item.kv_head = static_cast<int32_t>(h);
+          bi.item.q_begin = static_cast<int32_t>(q0);
+          bi.item.q_end = static_cast<int32_t>(q1);
+          bi.item.kv_begin = 0;
+          bi.item.kv_end = static_cast<int32_t>(kvLen);
+          bi.item.partial_slot = -1;
+          bi.item.merge_group = -1;
+          bi.cost = cost(bi.item);
+          out.push_back(bi);
+        }
+      }
+    }
+    return out;
+  }
+
+  // Chunk sizes for a split with per-CTA target `target` (tile units).
+  void autoSplit(std::vector<BaseItem> &base, double target) const {
+    const double threshold = opts.splitAbove * target;
+    const double chunkCost =
+        std::max<double>(target, double(opts.minChunkTiles + opts.itemOverheadTiles));
+    for (BaseItem &bi : base) {
+      bi.chunk = 0;
+      if (double(bi.cost) <= threshold)
+        continue;
+      const int64_t kvLen = bi.item.kv_end;
+      const int64_t n = std::max<int64_t>(1, int64_t(std::ceil(double(bi.cost) / chunkCost)));
+      const int64_t chunk = roundUp(std::max<int64_t>(1, ceilDiv(kvLen, n)), align);
+      if (chunk < kvLen)
+        bi.chunk = chunk;
+    }
+  }
+
+  struct Counts {
+    int64_t items = 0, slots = 0, merges = 0;
+  };
+  Counts count(const std::vector<BaseItem> &base) const {
+    Counts c;
+    for (const BaseItem &bi : base) {
+      if (bi.chunk == 0) {
+        ++c.items;
+        continue;
+      }
+      const int64_t chunks = ceilDiv(bi.item.kv_end, bi.chunk);
+      const int64_t rows = int64_t(bi.item.q_end - bi.item.q_begin) * m.groupSize;
+      c.items += chunks;
+      c.slots += chunks * rows;
+      c.merges += rows;
+    }
+    return c;
+  }
+  bool fits(const Counts &c) const {
+    return (opts.maxWorkItems <= 0 || c.items <= opts.maxWorkItems) &&
+           (opts.maxPartialSlots <= 0 || c.slots <= opts.maxPartialSlots) &&
+           (opts.maxMergeItems <= 0 || c.merges <= opts.maxMergeItems) &&
+           c.items <= INT32_MAX && c.slots <= INT32_MAX && c.merges <= INT32_MAX;
+  }
+};
+
+Status capacityError(const char *what, int64_t need, int64_t cap) {
+  return invalidArgument(std::string("capacity exceeded: the batch needs ") +
+                         std::to_string(need) + " " + what + ", the plan holds " +
+                         std::to_string(cap));
+}
+
+} // namespace
+
+static Status buildWorkListImpl(const Manifest &m, const BatchInfo &info,
+                                const PlanOptions &opts, WorkList *out) {
   if (!out)
     return invalidArgument("buildWorkList: null output");
   if (info.qLens.size() != info.kvLens.size() ||
       info.qIndptr.size() != info.qLens.size() + 1)
     return invalidArgument("buildWorkList: the batch info is not validated");
+  if (opts.numCtas < 0 || opts.kvChunk < 0 || opts.deterministicChunk <= 0 ||
+      opts.minChunkTiles < 1 || opts.itemOverheadTiles < 0 || !(opts.splitAbove >= 1.0))
+    return invalidArgument("buildWorkList: invalid planner options");
   WorkList wl;
   ATTNRT_RETURN_IF_ERROR(chooseKernel(m, info, opts, &wl.kernel));
   const KernelInfo &k = *m.kernel(wl.kernel);
   wl.kernelInfo = &k;
-  const int64_t B = static_cast<int64_t>(info.qLens.size());
-  const int64_t H = m.numKVHeads, G = m.groupSize;
+  Planner p(m, info, opts, k, wl.kernel);
 
-  // Items before any split: every (request, kv head, query tile).
-  int64_t baseItems = 0;
-  for (int64_t b = 0; b < B; ++b)
-    if (info.qLens[b] > 0)
-      baseItems += ceilDiv(info.qLens[b], rowsPerItem(m, wl.kernel, k, info.qLens[b])) * H;
+  std::vector<BaseItem> base = p.baseItems();
+  int64_t totalCost = 0;
+  for (const BaseItem &bi : base)
+    totalCost += bi.cost;
+  const int64_t numCtas =
+      opts.numCtas > 0 ? opts.numCtas
+                       : std::max<int64_t>(1, static_cast<int64_t>(base.size()));
 
-  // Split decision. Chunks are a multiple of block_n so each chunk's tiles
-  // start where the unsplit kernel's would (and of block_kv for block-sparse,
-  // so no key block straddles two chunks).
-  int64_t align = k.blockN;
-  if (m.kvLayout == KvLayout::kBlockSparse)
-    align = std::lcm<int64_t>(align, m.blockKV);
-  int64_t chunk = 0; // 0: no split
-  const bool canSplit = !opts.noSplit && m.kernel(KernelKind::kMerge) != nullptr;
-  if (!opts.noSplit && opts.kvChunk > 0) {
-    if (!m.kernel(KernelKind::kMerge))
-      return Status(StatusCode::kUnsupported,
-                    "a KV split was requested but the module has no merge kernel");
-    chunk = roundUp(opts.kvChunk, align);
-  } else if (canSplit && wl.kernel == KernelKind::kDecode && opts.numSMs > 0 &&
-             baseItems > 0) {
-    // The fair share of one item if ~target items spread the keys (x kv
-    // heads) evenly. Split when the batch has too few items to fill the GPU,
-    // or when one request is so long that its items would run long after the
-    // rest (skew). Long requests get many chunks, short ones stay whole and
-    // skip the merge.
-    int64_t keys = 0, longest = 0;
-    for (int64_t b = 0; b < B; ++b)
-      if (info.qLens[b] > 0) {
-        keys += info.kvLens[b];
-        longest = std::max<int64_t>(longest, info.kvLens[b]);
-      }
-    int64_t target = std::max<int64_t>(1, int64_t(opts.splitTargetPerSM) * opts.numSMs);
-    int64_t fair = roundUp(std::max<int64_t>(1, ceilDiv(keys * H, target)), align);
-    if (baseItems < int64_t(opts.splitBelowPerSM) * opts.numSMs ||
-        longest > int64_t(opts.skewRatio) * fair)
-      chunk = fair;
+  // Split decision.
+  const bool decode = wl.kernel == KernelKind::kDecode;
+  if (opts.noSplit) {
+    // nothing
+  } else if (opts.kvChunk > 0) {
+    const int64_t chunk = roundUp(opts.kvChunk, p.align);
+    for (BaseItem &bi : base)
+      bi.chunk = chunk < bi.item.kv_end ? chunk : 0;
+  } else if (opts.deterministic) {
+    if (decode) {
+      const int64_t chunk = roundUp(opts.deterministicChunk, p.align);
+      for (BaseItem &bi : base)
+        bi.chunk = chunk < bi.item.kv_end ? chunk : 0;
+    }
+  } else if (decode && opts.numCtas > 0 && !base.empty()) {
+    // Split items much longer than the per-CTA average; back off (a coarser
+    // split) until the result fits the capacities.
+    double target = double(totalCost) / double(numCtas);
+    for (int attempt = 0; attempt < 40; ++attempt) {
+      p.autoSplit(base, target);
+      if (p.fits(p.count(base)))
+        break;
+      target *= 2;
+    }
+  }
+  Planner::Counts need = p.count(base);
+  if (!p.fits(need)) {
+    if (opts.maxWorkItems > 0 && need.items > opts.maxWorkItems)
+      return capacityError("work items", need.items, opts.maxWorkItems);
+    if (opts.maxPartialSlots > 0 && need.slots > opts.maxPartialSlots)
+      return capacityError("partial-state slots", need.slots, opts.maxPartialSlots);
+    if (opts.maxMergeItems > 0 && need.merges > opts.maxMergeItems)
+      return capacityError("merge items", need.merges, opts.maxMergeItems);
+    return Status(StatusCode::kUnsupported, "the plan needs more than 2^31-1 items or slots");
   }
 
-  int64_t slots = 0;
-  for (int64_t b = 0; b < B; ++b) {
-    const int64_t qLen = info.qLens[b], kvLen = info.kvLens[b];
-    if (qLen == 0)
+  // Materialize items (with costs) and merge groups.
+  std::vector<AttnWorkItem> items;
+  std::vector<int64_t> costs;
+  items.reserve(size_t(need.items));
+  costs.reserve(size_t(need.items));
+  int64_t slots = 0, maxChunk = 0;
+  const int64_t G = m.groupSize;
+  for (const BaseItem &bi : base) {
+    if (bi.chunk == 0) {
+      items.push_back(bi.item);
+      costs.push_back(bi.cost);
       continue;
-    const int64_t rows = rowsPerItem(m, wl.kernel, k, qLen);
-    const int64_t chunks = chunk > 0 ? std::max<int64_t>(1, ceilDiv(kvLen, chunk)) : 1;
-    for (int64_t q0 = 0, q1; q0 < qLen; q0 = q1) {
-      q1 = std::min(qLen, q0 + rows);
-      // Block-sparse kernels read one query block's key list per item, so an
-      // item never straddles a block_q boundary.
-      if (m.kvLayout == KvLayout::kBlockSparse && m.blockQ > 0)
-        q1 = std::min(q1, (q0 / m.blockQ + 1) * m.blockQ);
-      for (int64_t h = 0; h < H; ++h) {
-        AttnWorkItem it{};
-        it.request = static_cast<int32_t>(b);
-        it.kv_head = static_cast<int32_t>(h);
-        it.q_begin = static_cast<int32_t>(q0);
-        it.q_end = static_cast<int32_t>(q1);
-        if (chunks == 1) {
-          it.kv_begin = 0;
-          it.kv_end = static_cast<int32_t>(kvLen);
-          it.partial_slot = -1;
-          wl.items.push_back(it);
-          continue;
-        }
-        // Slots of this (tile, kv head): chunk c, row r, group head g at
-        // base + c * stride + (r - q0) * G + g.
-        const int64_t stride = (q1 - q0) * G;
-        const int64_t base = slots;
-        slots += stride * chunks;
-        if (slots > INT32_MAX)
-          return Status(StatusCode::kUnsupported, "the split needs more than 2^31-1 partial slots");
-        for (int64_t c = 0; c < chunks; ++c) {
-          it.kv_begin = static_cast<int32_t>(c * chunk);
-          it.kv_end = static_cast<int32_t>(std::min(kvLen, (c + 1) * chunk));
-          it.partial_slot = static_cast<int32_t>(base + c * stride);
-          wl.items.push_back(it);
-        }
-        for (int64_t r = q0; r < q1; ++r)
-          for (int64_t g = 0; g < G; ++g) {
-            AttnMergeItem mi{};
-            mi.q_row = static_cast<int32_t>(info.qIndptr[b] + r); // global row
-            mi.head = static_cast<int32_t>(h * G + g);
-            mi.request = static_cast<int32_t>(b);
-            mi.first_slot = static_cast<int32_t>(base + (r - q0) * G + g);
-            mi.slot_stride = static_cast<int32_t>(stride);
-            mi.num_slots = static_cast<int32_t>(chunks);
-            wl.merges.push_back(mi);
-          }
-      }
     }
-    if (wl.items.size() > size_t(INT32_MAX))
-      return Status(StatusCode::kUnsupported, "more than 2^31-1 work items");
+    maxChunk = std::max(maxChunk, bi.chunk);
+    const AttnWorkItem &it0 = bi.item;
+    const int64_t kvLen = it0.kv_end, chunks = ceilDiv(kvLen, bi.chunk);
+    // Slots of this (tile, kv head): chunk c, row r, group head g at
+    // base + c * stride + (r - q0) * G + g.
+    const int64_t stride = int64_t(it0.q_end - it0.q_begin) * G;
+    const int64_t firstSlot = slots;
+    slots += stride * chunks;
+    const int32_t group = static_cast<int32_t>(wl.mergeGroupIndptr.empty()
+                                                   ? 0
+                                                   : wl.mergeGroupIndptr.size() - 1);
+    if (wl.mergeGroupIndptr.empty())
+      wl.mergeGroupIndptr.push_back(0);
+    for (int64_t c = 0; c < chunks; ++c) {
+      AttnWorkItem it = it0;
+      it.kv_begin = static_cast<int32_t>(c * bi.chunk);
+      it.kv_end = static_cast<int32_t>(std::min(kvLen, (c + 1) * bi.chunk));
+      it.partial_slot = static_cast<int32_t>(firstSlot + c * stride);
+      it.merge_group = group;
+      items.push_back(it);
+      costs.push_back(p.cost(it));
+    }
+    for (int64_t r = it0.q_begin; r < it0.q_end; ++r)
+      for (int64_t g = 0; g < G; ++g) {
+        AttnMergeItem mi{};
+        mi.q_row = static_cast<int32_t>(info.qIndptr[it0.request] + r); // global row
+        mi.head = static_cast<int32_t>(it0.kv_head * G + g);
+        mi.request = it0.request;
+        mi.first_slot = static_cast<int32_t>(firstSlot + (r - it0.q_begin) * G + g);
+        mi.slot_stride = static_cast<int32_t>(stride);
+        mi.num_slots = static_cast<int32_t>(chunks);
+        wl.merges.push_back(mi);
+      }
+    wl.mergeGroupIndptr.push_back(static_cast<int32_t>(wl.merges.size()));
   }
   wl.numPartialSlots = static_cast<int32_t>(slots);
-  wl.kvChunk = wl.merges.empty() ? 0 : static_cast<int32_t>(chunk);
+  wl.kvChunk = static_cast<int32_t>(maxChunk);
 
-  // Longest first: the persistent CTAs pick items in order, so a long item
-  // started last would leave the rest of the GPU idle (the skewed-decode
-  // case). Stable, so equal items keep their (request, tile, head) locality.
-  std::stable_sort(wl.items.begin(), wl.items.end(),
-                   [](const AttnWorkItem &a, const AttnWorkItem &b) {
-                     // Tiles are padded to block_m rows, so keys are the cost.
-                     return a.kv_end - a.kv_begin > b.kv_end - b.kv_begin;
-                   });
+  // Longest processing time first onto the least loaded CTA: the most loaded
+  // CTA ends at most one item above the average. Ties keep the enumeration
+  // order (request, tile, head), so equal items stay together.
+  std::vector<int32_t> order(items.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int32_t a, int32_t b) { return costs[a] > costs[b]; });
+  using Load = std::pair<int64_t, int32_t>; // (cost so far, cta)
+  std::priority_queue<Load, std::vector<Load>, std::greater<Load>> heap;
+  for (int64_t c = 0; c < numCtas; ++c)
+    heap.push({0, static_cast<int32_t>(c)});
+  std::vector<int32_t> ctaOf(items.size());
+  std::vector<int64_t> ctaCount(size_t(numCtas), 0);
+  wl.ctaCost.assign(size_t(numCtas), 0);
+  for (int32_t i : order) {
+    Load l = heap.top();
+    heap.pop();
+    ctaOf[i] = l.second;
+    ++ctaCount[l.second];
+    l.first += costs[i];
+    wl.ctaCost[l.second] = l.first;
+    wl.maxItemCost = std::max(wl.maxItemCost, costs[i]);
+    heap.push(l);
+  }
+  // Group by CTA, each CTA's items in LPT order (longest first).
+  wl.ctaIndptr.assign(size_t(numCtas) + 1, 0);
+  for (int64_t c = 0; c < numCtas; ++c)
+    wl.ctaIndptr[c + 1] = wl.ctaIndptr[c] + static_cast<int32_t>(ctaCount[c]);
+  std::vector<int32_t> fill(wl.ctaIndptr.begin(), wl.ctaIndptr.end() - 1);
+  wl.items.resize(items.size());
+  for (int32_t i : order)
+    wl.items[fill[ctaOf[i]]++] = items[i];
   *out = std::move(wl);
   return Status::Ok();
 }

@@ -104,7 +104,7 @@ TEST(Fuzz, RandomBatchMetadata) {
     }
     ++valid;
     PlanOptions o;
-    o.numSMs = int(rng() % 3) * 66;
+    o.numCtas = int(rng() % 3) * 66;
     o.kvChunk = rng() % 2 ? int(rng() % 70) : 0;
     WorkList wl;
     Status ps = buildWorkList(m, info, o, &wl);

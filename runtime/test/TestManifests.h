@@ -2,6 +2,7 @@
 #ifndef ATTNRT_TEST_TESTMANIFESTS_H
 #define ATTNRT_TEST_TESTMANIFESTS_H
 
+#include "attn_kernels/abi.h"
 #include "attnrt/Manifest.h"
 
 #include <string>
@@ -15,7 +16,7 @@ namespace attnrt_test {
 inline std::vector<std::pair<std::string, std::string>> sampleFields() {
   return {
       {"format", R"("attnc-manifest")"},
-      {"abi_version", "1"},
+      {"abi_version", std::to_string(ATTN_ABI_VERSION)},
       {"attnc_version", R"("0.1.0")"},
       {"variant", R"("causal")"},
       {"dtype", R"("bf16")"},
@@ -74,7 +75,7 @@ inline attnrt::Manifest makeManifest(attnrt::KvLayout layout, int qHeads = 8, in
                                      int decodeBlockM = 16, bool withMerge = true) {
   using namespace attnrt;
   Manifest m;
-  m.abiVersion = 1;
+  m.abiVersion = ATTN_ABI_VERSION;
   m.variant = "test";
   m.dtype = "bf16";
   m.headDimQK = m.headDimVO = 64;

@@ -3,7 +3,10 @@
 // The kernels trust the work list completely, so its properties are checked
 // exhaustively on small batches: every (request, kv head, query row, key) is
 // covered exactly once; split rows write disjoint partial slots that exactly
-// one merge item per (row, head) combines; tiles never exceed block_m.
+// one merge item per (row, head) combines, inside the merge group of the
+// chunks that wrote them; tiles never exceed block_m; every item belongs to
+// exactly one CTA and the most loaded CTA carries at most 10 % over the
+// average plus one item; capacities hold.
 //
 //===----------------------------------------------------------------------===//
 #include "attnrt/WorkList.h"
@@ -91,9 +94,10 @@ void checkWorkList(const Manifest &m, const BatchInfo &info, const WorkList &wl)
     ASSERT_LT(it.q_begin, it.q_end);
     ASSERT_LE(it.q_end, qLen);
     EXPECT_LE((it.q_end - it.q_begin) * G, blockM) << "tile exceeds block_m";
-    if (m.kvLayout == KvLayout::kBlockSparse)
+    if (m.kvLayout == KvLayout::kBlockSparse) {
       EXPECT_EQ(it.q_begin / m.blockQ, (it.q_end - 1) / m.blockQ)
           << "a block-sparse item straddles a block_q boundary";
+    }
     ASSERT_LE(0, it.kv_begin);
     ASSERT_LT(it.kv_begin, it.kv_end);
     ASSERT_LE(it.kv_end, kvLen);
@@ -107,7 +111,12 @@ void checkWorkList(const Manifest &m, const BatchInfo &info, const WorkList &wl)
         EXPECT_EQ(it.kv_begin % m.blockKV, 0);
       }
     }
-    EXPECT_EQ(it.reserved, 0);
+    if (it.partial_slot < 0) {
+      EXPECT_EQ(it.merge_group, -1);
+    } else {
+      EXPECT_GE(it.merge_group, 0);
+      EXPECT_LT(it.merge_group, wl.numMergeGroups());
+    }
     for (int r = it.q_begin; r < it.q_end; ++r) {
       for (int j = it.kv_begin; j < it.kv_end; ++j)
         ++cover[{it.request, it.kv_head, r, j}];
@@ -159,6 +168,59 @@ void checkWorkList(const Manifest &m, const BatchInfo &info, const WorkList &wl)
     splitRows += !s.second.empty();
   EXPECT_EQ(merged.size(), splitRows) << "a split (row, head) without a merge item";
   EXPECT_EQ(wl.split(), !wl.merges.empty());
+
+  // Merge groups: contiguous merge items; the group's chunk items are
+  // exactly num_slots items of the same (request, kv head, rows), and each
+  // merge item of the group is for one of those rows.
+  if (wl.split()) {
+    ASSERT_GE(wl.mergeGroupIndptr.size(), 2u);
+    EXPECT_EQ(wl.mergeGroupIndptr.front(), 0);
+    EXPECT_EQ(wl.mergeGroupIndptr.back(), static_cast<int32_t>(wl.merges.size()));
+    std::vector<std::vector<const AttnWorkItem *>> chunksOf(size_t(wl.numMergeGroups()));
+    for (const AttnWorkItem &it : wl.items)
+      if (it.merge_group >= 0)
+        chunksOf[it.merge_group].push_back(&it);
+    for (int32_t g = 0; g < wl.numMergeGroups(); ++g) {
+      const int32_t b = wl.mergeGroupIndptr[g], e = wl.mergeGroupIndptr[g + 1];
+      ASSERT_LT(b, e) << "empty merge group " << g;
+      ASSERT_FALSE(chunksOf[g].empty());
+      const AttnWorkItem &c0 = *chunksOf[g][0];
+      EXPECT_EQ(e - b, (c0.q_end - c0.q_begin) * G) << "group " << g;
+      for (int32_t i = b; i < e; ++i) {
+        const AttnMergeItem &mi = wl.merges[i];
+        EXPECT_EQ(mi.num_slots, static_cast<int32_t>(chunksOf[g].size())) << "group " << g;
+        EXPECT_EQ(mi.request, c0.request);
+        EXPECT_EQ(mi.head / G, c0.kv_head);
+        const int row = mi.q_row - info.qIndptr[mi.request];
+        EXPECT_GE(row, c0.q_begin);
+        EXPECT_LT(row, c0.q_end);
+      }
+      for (const AttnWorkItem *c : chunksOf[g]) {
+        EXPECT_EQ(c->request, c0.request);
+        EXPECT_EQ(c->kv_head, c0.kv_head);
+        EXPECT_EQ(c->q_begin, c0.q_begin);
+        EXPECT_EQ(c->q_end, c0.q_end);
+      }
+    }
+  } else {
+    EXPECT_EQ(wl.numMergeGroups(), 0);
+  }
+
+  // CTA ranges partition the items; the balance bound of LPT holds.
+  ASSERT_GE(wl.ctaIndptr.size(), 2u);
+  EXPECT_EQ(wl.ctaIndptr.front(), 0);
+  EXPECT_EQ(wl.ctaIndptr.back(), static_cast<int32_t>(wl.items.size()));
+  for (size_t c = 1; c < wl.ctaIndptr.size(); ++c)
+    EXPECT_LE(wl.ctaIndptr[c - 1], wl.ctaIndptr[c]);
+  ASSERT_EQ(wl.ctaCost.size(), wl.ctaIndptr.size() - 1);
+  int64_t total = 0, most = 0;
+  for (int64_t c : wl.ctaCost) {
+    total += c;
+    most = std::max(most, c);
+  }
+  const double mean = double(total) / double(wl.ctaCost.size());
+  EXPECT_LE(double(most), 1.10 * mean + double(wl.maxItemCost))
+      << "most loaded CTA " << most << ", mean " << mean << ", largest item " << wl.maxItemCost;
 }
 
 WorkList build(const Manifest &m, const BatchInfo &info, const PlanOptions &o) {
@@ -185,18 +247,16 @@ TEST(WorkList, DecodeOneItemPerRequestAndHead) {
   Manifest m = makeManifest(KvLayout::kPaged);
   BatchInfo info = makeInfo(m, {1, 4, 2}, {100, 7, 4000});
   PlanOptions o;
-  o.numSMs = 1; // 6 items >= 2 x 1 SM: no split
+  o.numCtas = 2;
+  o.noSplit = true;
   WorkList wl = build(m, info, o);
   EXPECT_EQ(wl.kernel, KernelKind::kDecode);
   EXPECT_EQ(wl.items.size(), 6u);
   EXPECT_FALSE(wl.split());
   checkWorkList(m, info, wl);
-  // Longest first.
-  EXPECT_EQ(wl.items[0].request, 2);
-  EXPECT_EQ(wl.items[1].request, 2);
-  for (size_t i = 1; i < wl.items.size(); ++i)
-    EXPECT_GE(wl.items[i - 1].kv_end - wl.items[i - 1].kv_begin,
-              wl.items[i].kv_end - wl.items[i].kv_begin);
+  // LPT: the two long items (request 2) go to different CTAs, each first.
+  EXPECT_EQ(wl.items[wl.ctaIndptr[0]].request, 2);
+  EXPECT_EQ(wl.items[wl.ctaIndptr[1]].request, 2);
 }
 
 TEST(WorkList, ChooseKernel) {
@@ -245,13 +305,15 @@ TEST(WorkList, AutoSplitFillsTheGpu) {
   Manifest m = makeManifest(KvLayout::kPaged);
   BatchInfo info = makeInfo(m, {1}, {16384});
   PlanOptions o;
-  o.numSMs = 132;
+  o.numCtas = 132;
   WorkList wl = build(m, info, o);
   EXPECT_TRUE(wl.split());
   EXPECT_EQ(wl.kvChunk % 32, 0);
-  EXPECT_GE(wl.items.size(), size_t(2 * 132));
-  EXPECT_LE(wl.items.size(), size_t(5 * 132));
+  // About one chunk per CTA.
+  EXPECT_GE(wl.items.size(), size_t(100));
+  EXPECT_LE(wl.items.size(), size_t(2 * 132));
   EXPECT_EQ(wl.merges.size(), 8u); // one per q head of the single row
+  EXPECT_EQ(wl.numMergeGroups(), 2); // one per kv head
   checkWorkList(m, info, wl);
 
   o.noSplit = true;
@@ -268,15 +330,80 @@ TEST(WorkList, AutoSplitSkewedBatch) {
   kv[0] = 32768;
   BatchInfo info = makeInfo(m, q, kv);
   PlanOptions o;
-  o.numSMs = 132;
+  o.numCtas = 528;
   WorkList wl = build(m, info, o);
   ASSERT_TRUE(wl.split());
   for (const AttnMergeItem &mi : wl.merges)
     EXPECT_EQ(mi.request, 0);
-  // The largest item is no longer the whole long request.
-  EXPECT_LT(wl.items[0].kv_end - wl.items[0].kv_begin, 32768);
-  EXPECT_EQ(wl.items[0].kv_end - wl.items[0].kv_begin, wl.kvChunk);
+  // No item is the whole long request any more.
+  for (const AttnWorkItem &it : wl.items)
+    EXPECT_LE(it.kv_end - it.kv_begin, wl.kvChunk);
+  // Balanced: the most loaded CTA within 10 % of the mean plus one item.
+  int64_t total = 0, most = 0;
+  for (int64_t c : wl.ctaCost) {
+    total += c;
+    most = std::max(most, c);
+  }
+  EXPECT_LE(double(most), 1.1 * double(total) / 528 + double(wl.maxItemCost));
   // No coverage check here (it would enumerate 8 x 64k keys); the random test covers it.
+}
+
+TEST(WorkList, DeterministicSplitDependsOnlyOnTheRequest) {
+  // The same 5000-key request, alone and beside very different batches,
+  // gets the same chunks (and so the same partial sums and merge order).
+  Manifest m = makeManifest(KvLayout::kPaged, 32, 8);
+  auto chunksOf = [&](const std::vector<int32_t> &kv, int32_t request) {
+    std::vector<int32_t> q(kv.size(), 1);
+    BatchInfo info = makeInfo(m, q, kv);
+    PlanOptions o;
+    o.numCtas = 528;
+    o.deterministic = true;
+    WorkList wl = build(m, info, o);
+    checkWorkList(m, info, wl);
+    std::set<std::tuple<int, int, int>> chunks; // (kv head, begin, end)
+    for (const AttnWorkItem &it : wl.items)
+      if (it.request == request)
+        chunks.insert({it.kv_head, it.kv_begin, it.kv_end});
+    return chunks;
+  };
+  auto alone = chunksOf({5000}, 0);
+  EXPECT_EQ(alone.size(), 8u * 5); // ceil(5000 / 1024) chunks per kv head
+  EXPECT_EQ(chunksOf({100, 5000, 20000}, 1), alone);
+  EXPECT_EQ(chunksOf({3000, 3000, 3000, 5000}, 3), alone);
+  std::vector<int32_t> many(100, 64);
+  many[57] = 5000;
+  EXPECT_EQ(chunksOf(many, 57), alone);
+}
+
+TEST(WorkList, CapacitiesAreRespected) {
+  Manifest m = makeManifest(KvLayout::kPaged, 32, 8);
+  std::vector<int32_t> q(8, 1), kv(8, 512);
+  kv[0] = 32768;
+  BatchInfo info = makeInfo(m, q, kv);
+  PlanOptions o;
+  o.numCtas = 528;
+  WorkList free = build(m, info, o);
+  ASSERT_TRUE(free.split());
+  // A tighter budget: the split backs off to fit.
+  o.maxWorkItems = static_cast<int64_t>(free.items.size()) / 2;
+  WorkList tight = build(m, info, o);
+  EXPECT_LE(int64_t(tight.items.size()), o.maxWorkItems);
+  checkWorkList(m, info, tight);
+  // Below the unsplit item count: an error naming the capacity.
+  o.maxWorkItems = 63;
+  WorkList wl;
+  Status s = buildWorkList(m, info, o, &wl);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("capacity exceeded"), std::string::npos) << s.message();
+  // Partial slots.
+  o.maxWorkItems = 0;
+  o.maxPartialSlots = 10;
+  wl = build(m, info, o);
+  EXPECT_LE(wl.numPartialSlots, 10);
+  o.deterministic = true; // fixed chunks cannot back off
+  s = buildWorkList(m, info, o, &wl);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("partial-state slots"), std::string::npos) << s.message();
 }
 
 TEST(WorkList, NoAutoSplitWhenTheBatchFillsTheGpu) {
@@ -284,7 +411,7 @@ TEST(WorkList, NoAutoSplitWhenTheBatchFillsTheGpu) {
   std::vector<int32_t> q(200, 1), kv(200, 4096);
   BatchInfo info = makeInfo(m, q, kv);
   PlanOptions o;
-  o.numSMs = 132; // 400 items >= 264
+  o.numCtas = 528; // 400 equal items: none is much above the average
   WorkList wl = build(m, info, o);
   EXPECT_FALSE(wl.split());
   EXPECT_EQ(wl.items.size(), 400u);
@@ -294,7 +421,7 @@ TEST(WorkList, NoAutoSplitForPrefill) {
   Manifest m = makeManifest(KvLayout::kRagged);
   BatchInfo info = makeInfo(m, {100}, {5000});
   PlanOptions o;
-  o.numSMs = 132;
+  o.numCtas = 132;
   WorkList wl = build(m, info, o);
   EXPECT_EQ(wl.kernel, KernelKind::kPrefill);
   EXPECT_FALSE(wl.split());
@@ -327,17 +454,16 @@ TEST(WorkList, ForcedSplit) {
   checkWorkList(m, info, wl);
 }
 
-TEST(WorkList, ForcedSplitNeedsAMergeKernel) {
+TEST(WorkList, SplitNeedsNoMergeKernel) {
+  // Split keys are merged inside the attention kernels; the merge kernel is
+  // only the public merge-states entry.
   Manifest m = makeManifest(KvLayout::kRagged, 8, 2, 64, 32, 16, /*withMerge=*/false);
   BatchInfo info = makeInfo(m, {1}, {10000});
   PlanOptions o;
   o.kvChunk = 64;
-  WorkList wl;
-  EXPECT_EQ(buildWorkList(m, info, o, &wl).code(), StatusCode::kUnsupported);
-  o.kvChunk = 0;
-  o.numSMs = 132; // the automatic split quietly does not happen
-  wl = build(m, info, o);
-  EXPECT_FALSE(wl.split());
+  WorkList wl = build(m, info, o);
+  EXPECT_TRUE(wl.split());
+  checkWorkList(m, info, wl);
 }
 
 TEST(WorkList, BlockSparseChunksAlignToKeyBlocks) {
@@ -384,12 +510,17 @@ TEST(WorkList, RandomBatchesKeepEveryProperty) {
     }
     BatchInfo info = makeInfo(m, q, kv);
     PlanOptions o;
-    o.numSMs = uni(0, 1) ? uni(1, 132) : 0;
-    int mode = uni(0, 2);
+    o.numCtas = uni(0, 1) ? uni(1, 132) : 0;
+    o.minChunkTiles = uni(1, 4);
+    int mode = uni(0, 3);
     if (mode == 1)
       o.kvChunk = uni(1, 100);
     if (mode == 2)
       o.noSplit = true;
+    if (mode == 3) {
+      o.deterministic = true;
+      o.deterministicChunk = uni(1, 100);
+    }
     WorkList wl;
     Status s = buildWorkList(m, info, o, &wl);
     ASSERT_TRUE(s.ok()) << s.toString();

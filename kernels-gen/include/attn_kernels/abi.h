@@ -19,7 +19,7 @@ typedef unsigned long long uint64_t;
 #include <stdint.h>
 #endif
 
-#define ATTN_ABI_VERSION 1
+#define ATTN_ABI_VERSION 2
 
 /* Layout codes, as in the manifest's "kv_layout". */
 #define ATTN_KV_CONTIGUOUS 0
@@ -34,7 +34,9 @@ typedef unsigned long long uint64_t;
  * partial_slot < 0: the item covers every key of its rows and writes the final
  * output (and LSE). partial_slot >= 0: it writes un-finalized partial states
  * for row r and group head g to slot partial_slot + (r - q_begin) * group + g,
- * and a merge item later combines the slots. */
+ * and the merge items of its merge group (merge_group >= 0) later combine the
+ * slots: the CTA that finishes the group's last item merges them (fused merge,
+ * no second launch). */
 typedef struct AttnWorkItem {
   int32_t request;
   int32_t kv_head;
@@ -43,11 +45,12 @@ typedef struct AttnWorkItem {
   int32_t kv_begin;
   int32_t kv_end;
   int32_t partial_slot;
-  int32_t reserved;
+  int32_t merge_group; /* -1 when partial_slot < 0 */
 } AttnWorkItem;
 
 /* Combines the partial states of one (query row, head): slots
- * first_slot + c * slot_stride for c in [0, num_slots). */
+ * first_slot + c * slot_stride for c in [0, num_slots), in that order (so the
+ * result does not depend on which chunk finished first). */
 typedef struct AttnMergeItem {
   int32_t q_row; /* global query row: q_indptr[request] + row */
   int32_t head;  /* query head */
@@ -104,15 +107,40 @@ typedef struct AttnArgs {
   const int32_t *bsr_indptr;
   const int32_t *bsr_indices;
 
-  /* Work. */
+  /* Work. The grid is persistent and its size fixed by the runtime: CTA c
+   * runs items work[cta_work_indptr[c] .. cta_work_indptr[c + 1]) in order
+   * (gridDim.x + 1 entries, in device memory, so a CUDA graph captured once
+   * replays every later plan). */
   const AttnWorkItem *work;
-  int32_t num_work;
-  int32_t batch_size;
+  const int32_t *cta_work_indptr;
   float *partial_o;   /* [slots][head_dim_vo] */
   float *partial_lse; /* [slots] */
+  /* Split keys: merge group g (every chunk item of one query tile and KV
+   * head) owns merge[merge_group_indptr[g] .. merge_group_indptr[g + 1]).
+   * merge_counters[g] counts the group's finished items; the CTA that
+   * finishes the last one merges the group and resets the counter to 0, so
+   * the counters are zero between launches. */
   const AttnMergeItem *merge;
-  int32_t num_merge;
+  const int32_t *merge_group_indptr;
+  int32_t *merge_counters;
+  int32_t batch_size;
   int32_t reserved;
 } AttnArgs;
+
+/* The merge-states kernel (kind "merge"; attnrt::mergeStates): combines two
+ * attention states (o, lse) of the same rows over disjoint key sets into
+ * out (may alias a). o tensors [rows, num_q_heads, head_dim_vo] in the
+ * variant's dtype, lse float [rows][num_q_heads] contiguous. */
+typedef struct AttnMergeStatesArgs {
+  const void *o_a;
+  const float *lse_a;
+  const void *o_b;
+  const float *lse_b;
+  void *o_out;
+  float *lse_out; /* may be NULL */
+  int64_t o_stride_row;
+  int64_t o_stride_head;
+  int64_t rows;
+} AttnMergeStatesArgs;
 
 #endif /* ATTN_KERNELS_ABI_H */

@@ -7,7 +7,7 @@
 //   attn_kernels::Config<BLOCK_M, BLOCK_N, NUM_WARPS, STAGES>
 //   attn_kernels::prefill<Variant, Cfg>(args, params)   prefill_smem_bytes<Variant, Cfg>()
 //   attn_kernels::decode<Variant, Cfg>(args, params)    decode_smem_bytes<Variant, Cfg>()
-//   attn_kernels::merge<Variant>(args, params)
+//   attn_kernels::merge_states<Variant>(merge_states_args)  (split-KV merges are fused)
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_KERNELS_ATTENTION_CUH

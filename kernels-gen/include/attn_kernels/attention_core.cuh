@@ -17,6 +17,7 @@
 #ifndef ATTN_KERNELS_ATTENTION_CORE_CUH
 #define ATTN_KERNELS_ATTENTION_CORE_CUH
 
+#include "attn_kernels/merge.cuh"
 #include "attn_kernels/primitives.cuh"
 #include "attn_kernels/rope.cuh"
 #include "attn_kernels/softmax.cuh"
@@ -72,10 +73,13 @@ struct AttentionCTA {
 
   __device__ __forceinline__ static void run(const AttnArgs &args, const Params &params) {
     extern __shared__ __align__(128) char smem[];
+    const int w_end = args.cta_work_indptr[blockIdx.x + 1];
 #pragma unroll 1
-    for (int w = blockIdx.x; w < args.num_work; w += gridDim.x) {
+    for (int w = args.cta_work_indptr[blockIdx.x]; w < w_end; ++w) {
       const ItemInfo item = load_item<V>(args, w);
       process(args, params, item, w, smem);
+      if (item.merge_group >= 0)
+        finish_chunk<V>(args, params, item.merge_group);
       __syncthreads(); // the next item's copies overwrite smem
     }
   }

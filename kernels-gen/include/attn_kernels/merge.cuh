@@ -1,12 +1,24 @@
-//===- merge.cuh - Combine split-KV partial states ------------------------===//
+//===- merge.cuh - Combine attention states --------------------------------===//
 //
-// One warp per merge item (one query row of one head). Softmax partials are
-// normalized (o_i, lse_i): M = max lse_i, w_i = exp(lse_i - M),
-// o = sum w_i o_i / sum w_i, lse = M + log sum w_i; parts with lse = -inf
-// weigh 0 and an all-empty row gives 0 / -inf (kernels.md section 4).
-// normalize = none partials are raw sums: o = sum o_i. The output hook and
-// the conversion to DType happen here, as for unsplit rows.
-// Lanes cover 4 consecutive dims each (16-byte loads of the fp32 partials).
+// Two users:
+//  - split-KV (fused): when keys of a (query tile, KV head) were split into
+//    chunk items, each chunk writes un-finalized partial states; the CTA that
+//    finishes a group's last chunk merges the group (finish_chunk), so a split
+//    plan is still one launch. Counting finished chunks with an atomic is the
+//    classic "last block" pattern: every writer fences before the count, the
+//    last CTA fences after it and reads the partials with L1-bypassing loads.
+//  - merge_states: the public two-state merge (attnrt::mergeStates) engines
+//    use to compose cascades of their own.
+//
+// Softmax partials are normalized (o_i, lse_i): M = max lse_i,
+// w_i = exp(lse_i - M), o = sum w_i o_i / sum w_i, lse = M + log sum w_i;
+// parts with lse = -inf weigh 0 and an all-empty row gives 0 / -inf
+// (kernels.md section 4). normalize = none partials are raw sums: o = sum o_i.
+// Slots are always summed in chunk order, so the result never depends on
+// which chunk finished first (deterministic mode relies on it).
+// One warp per (row, head); lanes cover 4 consecutive dims each (16-byte
+// loads of the fp32 partials), and the slot loop is unrolled so several
+// slots' loads are in flight at once.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_KERNELS_MERGE_CUH
@@ -17,82 +29,143 @@
 namespace attn_kernels {
 
 template <class Variant>
-__device__ __forceinline__ void merge(const AttnArgs &args,
-                                      const typename Variant::Params &params) {
+__device__ __forceinline__ void merge_row(const AttnArgs &args,
+                                          const typename Variant::Params &params,
+                                          const AttnMergeItem &it, int lane) {
   using DT = typename Variant::DType;
   constexpr int DVO = Variant::kHeadDimVO;
   static_assert(DVO % 4 == 0, "merge works in 4-dim chunks");
   constexpr int kChunks = DVO / 4;
   constexpr int kPerLane = (kChunks + 31) / 32;
-  const int lane = threadIdx.x % 32;
-  const int warps = blockDim.x / 32;
-#pragma unroll 1
-  for (int mi = blockIdx.x * warps + threadIdx.x / 32; mi < args.num_merge;
-       mi += gridDim.x * warps) {
-    const AttnMergeItem it = args.merge[mi];
-    float M = neg_inf();
-#pragma unroll 1
-    for (int c = 0; c < it.num_slots; ++c)
-      M = fmaxf(M, args.partial_lse[(int64_t)it.first_slot + (int64_t)c * it.slot_stride]);
-    const float base = M == neg_inf() ? 0.f : M;
-    float acc[kPerLane][4];
+  // Max LSE: lanes read different slots at once.
+  float M = neg_inf();
+  for (int c = lane; c < it.num_slots; c += 32)
+    M = fmaxf(M, __ldcg(args.partial_lse + (int64_t)it.first_slot + (int64_t)c * it.slot_stride));
 #pragma unroll
-    for (int i = 0; i < kPerLane; ++i)
-      acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.f;
-    float wsum = 0.f;
-#pragma unroll 1
-    for (int c = 0; c < it.num_slots; ++c) {
-      const int64_t slot = (int64_t)it.first_slot + (int64_t)c * it.slot_stride;
-      const float lse = args.partial_lse[slot];
-      const float w = Variant::kSoftmax ? __expf(lse - base) : 1.f;
-      wsum += __expf(lse - base);
-      if (Variant::kSoftmax && lse == neg_inf())
-        continue; // weight 0; its o is 0 too, but skip the loads
-      const float4 *src = (const float4 *)(args.partial_o + slot * DVO);
+  for (int off = 16; off > 0; off >>= 1)
+    M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, off));
+  const float base = M == neg_inf() ? 0.f : M;
+  float acc[kPerLane][4];
 #pragma unroll
-      for (int i = 0; i < kPerLane; ++i) {
-        const int ch = lane + 32 * i;
-        if (kChunks % 32 == 0 || ch < kChunks) {
-          const float4 v = src[ch];
-          acc[i][0] += w * v.x;
-          acc[i][1] += w * v.y;
-          acc[i][2] += w * v.z;
-          acc[i][3] += w * v.w;
-        }
-      }
-    }
-    const bool has = M != neg_inf();
-    const float inv = Variant::kSoftmax ? (has ? 1.f / wsum : 0.f) : 1.f;
-    const float lse = has ? M + __logf(wsum) : neg_inf();
-    const int q_begin = args.q_indptr[it.request];
-    const int q_len = args.q_indptr[it.request + 1] - q_begin;
-    const int kv_len = args.kv_lens[it.request];
-    const int q_idx = kv_len - q_len + (it.q_row - q_begin);
-    const int kv_head = it.head / Variant::kGroupSize;
-    DT *dst = (DT *)args.o + (int64_t)it.q_row * args.o_stride_row +
-              (int64_t)it.head * args.o_stride_head;
+  for (int i = 0; i < kPerLane; ++i)
+    acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.f;
+  float wsum = 0.f;
+#pragma unroll 4
+  for (int c = 0; c < it.num_slots; ++c) {
+    const int64_t slot = (int64_t)it.first_slot + (int64_t)c * it.slot_stride;
+    const float lse = __ldcg(args.partial_lse + slot);
+    // exp(-inf - base) = 0: an empty part weighs nothing (its o is 0 too).
+    const float w = Variant::kSoftmax ? __expf(lse - base) : 1.f;
+    wsum += __expf(lse - base);
+    const float4 *src = (const float4 *)(args.partial_o + slot * DVO);
 #pragma unroll
     for (int i = 0; i < kPerLane; ++i) {
       const int ch = lane + 32 * i;
       if (kChunks % 32 == 0 || ch < kChunks) {
-        float v[4];
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-          v[j] = acc[i][j] * inv;
-          if constexpr (Variant::kHasOutput) {
-            if (has)
-              v[j] = Variant::output(params, v[j], 4 * ch + j, q_idx, it.head, kv_head,
-                                     it.request, q_len, kv_len);
-          }
-        }
-        uint2 packed;
-        packed.x = pack2<DT>(v[0], v[1]);
-        packed.y = pack2<DT>(v[2], v[3]);
-        *(uint2 *)(dst + 4 * ch) = packed;
+        const float4 v = __ldcg(src + ch);
+        acc[i][0] += w * v.x;
+        acc[i][1] += w * v.y;
+        acc[i][2] += w * v.z;
+        acc[i][3] += w * v.w;
       }
     }
-    if (args.lse != nullptr && lane == 0)
-      args.lse[(int64_t)it.q_row * Variant::kNumQHeads + it.head] = lse;
+  }
+  const bool has = M != neg_inf();
+  const float inv = Variant::kSoftmax ? (has ? 1.f / wsum : 0.f) : 1.f;
+  const float lse = has ? M + __logf(wsum) : neg_inf();
+  const int q_begin = args.q_indptr[it.request];
+  const int q_len = args.q_indptr[it.request + 1] - q_begin;
+  const int kv_len = args.kv_lens[it.request];
+  const int q_idx = kv_len - q_len + (it.q_row - q_begin);
+  const int kv_head = it.head / Variant::kGroupSize;
+  DT *dst = (DT *)args.o + (int64_t)it.q_row * args.o_stride_row +
+            (int64_t)it.head * args.o_stride_head;
+#pragma unroll
+  for (int i = 0; i < kPerLane; ++i) {
+    const int ch = lane + 32 * i;
+    if (kChunks % 32 == 0 || ch < kChunks) {
+      float v[4];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        v[j] = acc[i][j] * inv;
+        if constexpr (Variant::kHasOutput) {
+          if (has)
+            v[j] = Variant::output(params, v[j], 4 * ch + j, q_idx, it.head, kv_head,
+                                   it.request, q_len, kv_len);
+        }
+      }
+      uint2 packed;
+      packed.x = pack2<DT>(v[0], v[1]);
+      packed.y = pack2<DT>(v[2], v[3]);
+      *(uint2 *)(dst + 4 * ch) = packed;
+    }
+  }
+  if (args.lse != nullptr && lane == 0)
+    args.lse[(int64_t)it.q_row * Variant::kNumQHeads + it.head] = lse;
+}
+
+// Called by every thread of a CTA after it wrote the partial states of a
+// chunk item of merge group `group`. Returns once the group is merged (by
+// this CTA, if its chunk was the last to finish) or left to another CTA.
+template <class Variant>
+__device__ __forceinline__ void finish_chunk(const AttnArgs &args,
+                                             const typename Variant::Params &params,
+                                             int group) {
+  __shared__ int s_last;
+  __threadfence(); // this thread's partial stores are visible device-wide ...
+  __syncthreads(); // ... for every thread, before the count below
+  if (threadIdx.x == 0) {
+    const int first = args.merge_group_indptr[group];
+    const int chunks = args.merge[first].num_slots;
+    const int done = atomicAdd(args.merge_counters + group, 1) + 1;
+    s_last = done == chunks;
+    if (done == chunks)
+      args.merge_counters[group] = 0; // no other chunk of this launch counts it again
+  }
+  __syncthreads();
+  if (!s_last)
+    return;
+  __threadfence(); // order the partial loads after the count
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
+  const int end = args.merge_group_indptr[group + 1];
+#pragma unroll 1
+  for (int mi = args.merge_group_indptr[group] + warp; mi < end; mi += warps)
+    merge_row<Variant>(args, params, args.merge[mi], lane);
+}
+
+// The public two-state merge: one warp per (row, head), grid-stride.
+template <class Variant>
+__device__ __forceinline__ void merge_states(const AttnMergeStatesArgs &a) {
+  using DT = typename Variant::DType;
+  constexpr int DVO = Variant::kHeadDimVO, H = Variant::kNumQHeads;
+  static_assert(DVO % 2 == 0, "merge_states works in pairs of dims");
+  constexpr int kPairs = DVO / 2;
+  const int lane = threadIdx.x % 32, warps = blockDim.x / 32;
+  const int64_t total = a.rows * H;
+#pragma unroll 1
+  for (int64_t rh = (int64_t)blockIdx.x * warps + threadIdx.x / 32; rh < total;
+       rh += (int64_t)gridDim.x * warps) {
+    const int64_t row = rh / H;
+    const int head = (int)(rh % H);
+    const float la = a.lse_a[rh], lb = a.lse_b[rh];
+    const float M = fmaxf(la, lb);
+    const bool has = M != neg_inf();
+    const float wa = has ? __expf(la - M) : 0.f, wb = has ? __expf(lb - M) : 0.f;
+    const float inv = has ? 1.f / (wa + wb) : 0.f;
+    const int64_t off = row * a.o_stride_row + (int64_t)head * a.o_stride_head;
+    const uint32_t *pa = (const uint32_t *)((const DT *)a.o_a + off);
+    const uint32_t *pb = (const uint32_t *)((const DT *)a.o_b + off);
+    uint32_t *po = (uint32_t *)((DT *)a.o_out + off);
+#pragma unroll 1
+    for (int p = lane; p < kPairs; p += 32) {
+      // Zero-weight states are not read: their o may be anything (even NaN
+      // in a buffer that was never written for an empty row).
+      const float2 va = wa > 0.f ? unpack2<DT>(pa[p]) : make_float2(0.f, 0.f);
+      const float2 vb = wb > 0.f ? unpack2<DT>(pb[p]) : make_float2(0.f, 0.f);
+      po[p] = pack2<DT>((wa * va.x + wb * vb.x) * inv, (wa * va.y + wb * vb.y) * inv);
+    }
+    if (a.lse_out != nullptr && lane == 0)
+      a.lse_out[rh] = has ? M + __logf(wa + wb) : neg_inf();
   }
 }
 

@@ -44,6 +44,11 @@ template <class T> __device__ __forceinline__ float to_float(unsigned short bits
     return f;
   }
 }
+// Two packed 16-bit elements (pack2's layout) -> floats (lo, hi).
+template <class T> __device__ __forceinline__ float2 unpack2(uint32_t bits) {
+  return make_float2(to_float<T>((unsigned short)(bits & 0xffffu)),
+                     to_float<T>((unsigned short)(bits >> 16)));
+}
 template <class T> __device__ __forceinline__ unsigned short from_float(float f) {
   unsigned short r;
   if constexpr (DTypeTraits<T>::kIsBF16)

@@ -16,7 +16,7 @@ namespace attn_kernels {
 
 // What a CTA knows about the work item it is processing.
 struct ItemInfo {
-  int request, kv_head, q_begin, q_end, kv_begin, kv_end, partial_slot;
+  int request, kv_head, q_begin, q_end, kv_begin, kv_end, partial_slot, merge_group;
   int q_len, kv_len;
   int q_row0;   // q_indptr[request]: global row of the request's first query
   int kv_base;  // kv_indptr[request]: first token row, or first page entry when paged
@@ -34,6 +34,7 @@ __device__ __forceinline__ ItemInfo load_item(const AttnArgs &args, int w) {
   r.kv_begin = it.kv_begin;
   r.kv_end = it.kv_end;
   r.partial_slot = it.partial_slot;
+  r.merge_group = it.merge_group;
   r.q_row0 = args.q_indptr[it.request];
   r.q_len = args.q_indptr[it.request + 1] - r.q_row0;
   r.kv_len = args.kv_lens[it.request];

@@ -1,22 +1,27 @@
 //===- Launch.h - Plan a batch and launch the kernels -----------*- C++ -*-===//
 //
-// Runner = the launch path: plan() validates the batch, builds the work list
-// (WorkList.h) and enqueues the upload of every index array into device
-// buffers the runner owns; run() packs the params blob and launches the
-// persistent attention kernel (grid = min(items, SMs x blocks per SM)) and,
-// when keys were split, the merge kernel, on the caller's stream.
+// Runner = the launch path: plan() validates the batch, runs the planner
+// (WorkList.h) for the persistent grid and enqueues the upload of every index
+// array into device buffers the runner owns; run() packs the params blob and
+// launches the persistent attention kernel (grid = SMs x resident CTAs per
+// SM, fixed), whose CTAs also merge split keys (one launch), on the caller's
+// stream.
 //
 // Ordering: the uploads and launches are stream-ordered; a runner must be
 // used with one stream at a time (a later plan() on another stream could
 // overwrite buffers an earlier launch still reads). All device memory lives
-// in one workspace (src/Workspace.h) so the next issue can give it fixed
-// capacities for CUDA-graph capture.
+// in one workspace (src/Workspace.h); reserve() fixes its capacities so that
+// run() can be captured in a CUDA graph once and replayed after every plan.
+// With fixed capacities the kernel (decode or prefill) and the grid are
+// pinned by the first plan (or forceKernel): a later plan that needs the
+// other kernel fails with kUnsupported.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNRT_LAUNCH_H
 #define ATTNRT_LAUNCH_H
 
 #include "attnrt/Batch.h"
+#include "attnrt/HostClassifier.h"
 #include "attnrt/Module.h"
 #include "attnrt/Params.h"
 #include "attnrt/Status.h"
@@ -33,9 +38,18 @@ struct RunOptions {
   bool noSplit = false;  // never split
   KernelKind forceKernel = KernelKind::kMerge; // kMerge = choose automatically
   int maxGrid = 0;       // > 0: cap the persistent grid (tests, benchmarks)
+  int ctasPerSM = 0;     // > 0: CTAs per SM of the grid (default: the kernel's occupancy)
+  int minChunkTiles = 0; // > 0: smallest automatic split chunk, in key tiles
   // Bit-identical output for a request whatever else is in the batch: split
   // sizes depend only on the request's own length, merges run in chunk order.
   bool deterministic = false;
+  // Host values for the planner's tile costs: the tile classifier may read
+  // scalar params (a window size) and arrays (document ids), which then need
+  // host mirrors. Optional: forward() passes its params; without values,
+  // defaults are used and undecidable tiles count as visited. Only read
+  // during plan().
+  const ParamSet *hostParams = nullptr;
+  const HostArrays *hostArrays = nullptr;
 };
 
 // Fixed capacities for CUDA-graph capture. With reserve(caps), every device
@@ -58,8 +72,7 @@ struct Capacities {
 struct LaunchRecord {
   KernelKind kernel = KernelKind::kPrefill;
   int grid = 0, threads = 0, smemBytes = 0;
-  bool merged = false;
-  int mergeGrid = 0, mergeThreads = 0;
+  bool merged = false; // keys were split (merged inside the same launch)
 };
 
 class Workspace; // src/Workspace.h
@@ -97,6 +110,7 @@ private:
   Status runImpl(const DeviceTensors &tensors, const ParamSet &params, CUstream stream);
   const Module *module_;
   std::unique_ptr<Workspace> workspace_;
+  std::unique_ptr<HostClassifier> classifier_; // the module's, rebound per plan
   BatchInfo info_;
   WorkList work_;
   RunOptions opts_;
@@ -104,9 +118,15 @@ private:
   // filled by run()).
   AttnArgs planArgs_{};
   DevPtr tokenOffsets_ = 0; // params slot 0
+  int gridFor(const LoadedKernel &k, const RunOptions &opts) const;
   bool planned_ = false;
   bool reserved_ = false;
   Capacities caps_;
+  // Fixed mode: the kernel and grid of the first plan.
+  bool pinned_ = false;
+  KernelKind pinnedKernel_ = KernelKind::kPrefill;
+  int pinnedGrid_ = 0;
+  int grid_ = 0; // of the last plan
   LaunchRecord last_;
 };
 

@@ -13,6 +13,7 @@
 #ifndef ATTNRT_MANIFEST_H
 #define ATTNRT_MANIFEST_H
 
+#include "attnrt/ClassifierProgram.h"
 #include "attnrt/Status.h"
 
 #include <cstdint>
@@ -74,6 +75,9 @@ struct Manifest {
   std::vector<KernelInfo> kernels;
   std::string arch;     // "sm_90a", "sm_80"...
   std::string artifact; // file name of the cubin/fatbin, informational
+  // The optional "tile_classifier" program (HostClassifier.h runs it); not
+  // present() when the manifest has none.
+  ClassifierProgram tileClassifier;
 
   // nullptr when the module has no such kernel / param.
   const KernelInfo *kernel(KernelKind kind) const;
@@ -87,7 +91,8 @@ struct Manifest {
 // "attnc-manifest", known enum strings, consistent heads/group, param slots
 // 8-aligned, >= 8 (slot 0 is token_offsets), inside params_bytes and
 // disjoint, unique param and kernel names, known and unique kernel kinds, at
-// least one of prefill/decode, positive tile sizes and thread counts.
+// least one of prefill/decode, positive tile sizes and thread counts; the
+// optional "tile_classifier" as parseClassifierProgram validates it.
 Status parseManifest(std::string_view json, Manifest *out);
 
 // "sm_90a" -> {9, 0, true}. false when `arch` is not of the form sm_<digits>[a].

@@ -258,10 +258,12 @@ private:
     out_ += "\n// Entry points (names: attn_<variant>_<kind>).\n";
     for (const EntryPoint &e : d_.kernels) {
       if (e.kind == "merge") {
+        // The public two-state merge (attnrt::mergeStates); split-KV merges
+        // are fused into the attention kernels.
         out_ += fmt::format(
-            "extern \"C\" __global__ void {}(const AttnArgs args, const {} params) {{\n"
-            "  attn_kernels::merge<{}>(args, params);\n}}\n",
-            e.symbol, paramsType, variantType);
+            "extern \"C\" __global__ void {}(const AttnMergeStatesArgs args) {{\n"
+            "  attn_kernels::merge_states<{}>(args);\n}}\n",
+            e.symbol, variantType);
         continue;
       }
       out_ += fmt::format(

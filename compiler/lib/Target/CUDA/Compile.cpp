@@ -120,6 +120,10 @@ static bool compileOnce(VariantOp variant, const CompileOptions &options,
   if (!describeVariant(variant, desc, error))
     return false;
   result.variant = desc.name;
+  if (!desc.classifierProgramError.empty())
+    result.warnings.push_back(
+        "the manifest has no \"tile_classifier\" (the runtime will count every tile as "
+        "work): " + desc.classifierProgramError);
   if (!emitCUDA(variant, EmitOptions(), result.cudaSource, error))
     return false;
 

@@ -16,6 +16,8 @@
 #include "attn/Target/CUDA/Manifest.h"
 #include "attn/Target/CUDA/VariantDesc.h"
 
+#include "attn_kernels/abi.h"
+
 #include <fmt/format.h>
 
 namespace attn::target {
@@ -93,7 +95,7 @@ bool writeEngineHeader(VariantOp variant, const CompiledVariant &compiled, std::
        "  const char *manifest; // JSON\n"
        "};\n\n";
   h += fmt::format("inline constexpr const char kVariant[] = \"{}\";\n", desc.name);
-  h += fmt::format("inline constexpr int kAbiVersion = 1;\n\n");
+  h += fmt::format("inline constexpr int kAbiVersion = {};\n\n", ATTN_ABI_VERSION);
   h += "// The generated CUDA source, kernel templates inlined (compile with\n"
        "// --std=c++17 -default-device and the CUDA include directory).\n";
   h += "inline constexpr const char kCudaSource[] =\n";

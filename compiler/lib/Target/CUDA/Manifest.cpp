@@ -10,12 +10,13 @@
 #include "attn/Target/CUDA/Manifest.h"
 #include "attn/Target/CUDA/Compile.h"
 
+#include "attn_kernels/abi.h" // ATTN_ABI_VERSION: the one place the ABI is versioned
+
 #include <fmt/format.h>
 
 namespace attn::target {
 
-// Keep in step with kernels-gen/include/attn_kernels/abi.h.
-constexpr int kAbiVersion = 1;
+constexpr int kAbiVersion = ATTN_ABI_VERSION;
 
 std::string jsonString(llvm::StringRef text) {
   std::string out = "\"";
@@ -83,6 +84,8 @@ std::string renderManifest(const VariantDesc &d, llvm::StringRef arch,
                      k.config.threads(), jsonString(k.smemSymbol));
   }
   j += "\n  ],\n";
+  if (!d.classifierProgram.empty())
+    j += fmt::format("  \"tile_classifier\": {},\n", d.classifierProgram);
   j += fmt::format("  \"arch\": {}, \"artifact\": {}\n}}\n", jsonString(arch),
                    jsonString(artifact));
   return j;

@@ -1,5 +1,6 @@
 //===- VariantDesc.cpp - Params layout, names and configs of a variant ----===//
 #include "attn/Target/CUDA/VariantDesc.h"
+#include "attn/Target/CUDA/ClassifierProgram.h"
 
 #include "llvm/ADT/StringSet.h"
 
@@ -121,6 +122,16 @@ bool describeVariant(VariantOp variant, VariantDesc &desc, std::string &error) {
       entry.smemSymbol = entry.symbol + "_smem_bytes";
     entry.config = *config;
     desc.kernels.push_back(entry);
+  }
+
+  // The host's copy of the classifier is optional: an op it cannot express
+  // costs the planner precision, not the compile.
+  if (TileClassifierOp classifier = variant.getTileClassifier()) {
+    std::string why;
+    if (!encodeClassifierProgram(classifier, desc, "  ", desc.classifierProgram, why)) {
+      desc.classifierProgram.clear();
+      desc.classifierProgramError = why;
+    }
   }
   return true;
 }

@@ -51,6 +51,12 @@ struct VariantDesc {
   std::vector<ParamSlot> params;  ///< in declaration order; slot 0 is not listed
   int64_t paramsBytes = 0;
   std::vector<EntryPoint> kernels;  ///< prefill, decode, merge
+  /// The tile classifier as the manifest's "tile_classifier" program
+  /// (ClassifierProgram.h), indented for the manifest; empty when the variant
+  /// has no classifier or it cannot be encoded (then `classifierProgramError`
+  /// says why).
+  std::string classifierProgram;
+  std::string classifierProgramError;
 };
 
 /// Summarizes `variant`, which must have been through attn-select-kernels.

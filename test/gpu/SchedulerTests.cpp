@@ -1,0 +1,552 @@
+//===- SchedulerTests.cpp - The runtime's scheduler on the GPU ------------===//
+//
+// attn-gpu-sched-tests: what the planner, fixed capacities and merge_states
+// promise, each checked against the float64 reference evaluator on fresh
+// random inputs with NaN-poisoned outputs:
+//  - skewed batches (one long request among short ones), planned (split,
+//    balanced) and unsplit, decode and prefill;
+//  - deterministic mode: a request's output is bit-identical whatever else
+//    is in the batch;
+//  - CUDA graphs: run() captured once after the first plan of a runner with
+//    fixed capacities, replayed after plans with different lengths;
+//  - cascade: a shared prefix and per-request suffixes as two passes merged
+//    with attnrt::mergeStates equals the flat computation.
+//
+//===----------------------------------------------------------------------===//
+#include "Compare.h"
+#include "EdgeSupport.h"
+#include "GpuRun.h"
+#include "HostTensors.h"
+#include "VariantBuilder.h"
+
+#include "attn/Reference/Evaluator.h"
+#include "attn_kernels/abi.h"
+#include "attnrt/Launch.h"
+#include "attnrt/MergeStates.h"
+#include "attnrt/Module.h"
+
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#ifndef ATTN_EXAMPLES_DIR
+#define ATTN_EXAMPLES_DIR "examples"
+#endif
+
+using namespace attn;
+using namespace attn::gputest;
+
+namespace {
+
+int passed = 0, failed = 0;
+
+void report(bool ok, const std::string &name, const std::string &detail) {
+  (ok ? passed : failed)++;
+  std::printf("%s %s: %s\n", ok ? "PASS" : "FAIL", name.c_str(), detail.c_str());
+  std::fflush(stdout);
+}
+
+struct Loaded {
+  CompiledConfig config;
+  attnrt::Module module;
+  Shape shape{};
+  bool ok = false;
+};
+
+Shape shapeOf(VariantOp op) {
+  return Shape{int64_t(op.getNumQHeads()), int64_t(op.getNumKvHeads()),
+               int64_t(op.getHeadDimQk()), int64_t(op.getHeadDimVo()), op.getDtype().isBF16()};
+}
+
+bool reference(VariantOp op, const ref::Problem &p, ref::Result &r, const std::string &name) {
+  std::string err;
+  if (!ref::evaluate(op, p, r, err)) {
+    report(false, name, "reference: " + err);
+    return false;
+  }
+  return true;
+}
+
+// Checks a GPU output against the reference; reports under `name`.
+void check(const std::string &name, const Loaded &L, const GpuOutput &out,
+           const ref::Result &r) {
+  Comparison c = compare(out, r, L.shape.bf16, /*checkLse=*/true);
+  report(c.pass(1e-2), name, c.describe());
+}
+
+void runChecked(const std::string &name, Loaded &L, const ref::Problem &p,
+                const attnrt::RunOptions &ro, std::mt19937_64 &rng, int layout,
+                int64_t pageSize) {
+  ref::Result r;
+  if (!reference(L.config.built.op, p, r, name))
+    return;
+  LayoutData d = layOut(p, L.shape, layout, pageSize, rng);
+  GpuRunOptions go;
+  go.run = ro;
+  GpuOutput out;
+  std::string err;
+  if (!runOnGpu(L.module, L.config.built.op, p, d, go, out, err)) {
+    report(false, name, err);
+    return;
+  }
+  check(name, L, out, r);
+}
+
+// ---- Skewed batches -------------------------------------------------------
+
+void skewedBatches(Loaded &decodeV, Loaded &prefillV, std::mt19937_64 &rng) {
+  VariantOp op = decodeV.config.built.op;
+  // Decode: one long request among short ones, and log-uniform lengths.
+  std::vector<int64_t> kv{6000, 40, 513, 77, 1, 128, 300, 2049};
+  std::vector<int64_t> q(kv.size(), 1);
+  ref::Problem p = ref::makeRandomProblem(op, q, kv, rng());
+  attnrt::RunOptions planned, unsplit;
+  unsplit.noSplit = true;
+  runChecked("decode skew planned", decodeV, p, planned, rng, ATTN_KV_PAGED, 16);
+  runChecked("decode skew unsplit", decodeV, p, unsplit, rng, ATTN_KV_PAGED, 16);
+  attnrt::RunOptions tiny; // many small chunks over few CTAs
+  tiny.maxGrid = 7;
+  tiny.minChunkTiles = 1;
+  runChecked("decode skew grid 7", decodeV, p, tiny, rng, ATTN_KV_PAGED, 16);
+  std::uniform_real_distribution<double> lu(std::log(16.0), std::log(5000.0));
+  std::vector<int64_t> kv2;
+  for (int i = 0; i < 19; ++i)
+    kv2.push_back(int64_t(std::exp(lu(rng))));
+  ref::Problem p2 = ref::makeRandomProblem(op, std::vector<int64_t>(kv2.size(), 1), kv2, rng());
+  runChecked("decode log-uniform planned", decodeV, p2, planned, rng, ATTN_KV_PAGED, 16);
+
+  // Prefill with a causal mask: costs come from the host classifier.
+  VariantOp pop = prefillV.config.built.op;
+  ref::Problem p3 = ref::makeRandomProblem(pop, {300, 5, 17, 1}, {300, 900, 17, 2000}, rng());
+  runChecked("prefill skew planned", prefillV, p3, planned, rng, ATTN_KV_RAGGED, 0);
+  attnrt::RunOptions few;
+  few.maxGrid = 3;
+  runChecked("prefill skew grid 3", prefillV, p3, few, rng, ATTN_KV_RAGGED, 0);
+}
+
+// ---- Deterministic mode ---------------------------------------------------
+
+// A problem made of requests taken from others: (problem, request) pairs.
+ref::Problem compose(const Shape &s, const std::vector<std::pair<const ref::Problem *, int>> &rs) {
+  ref::Problem out;
+  for (auto [p, b] : rs) {
+    int64_t q0 = 0, k0 = 0;
+    for (int i = 0; i < b; ++i) {
+      q0 += p->qLens[i];
+      k0 += p->kvLens[i];
+    }
+    const int64_t qRow = s.numQHeads * s.dimQK, kRow = s.numKVHeads * s.dimQK,
+                  vRow = s.numKVHeads * s.dimVO;
+    out.qLens.push_back(p->qLens[b]);
+    out.kvLens.push_back(p->kvLens[b]);
+    out.q.insert(out.q.end(), p->q.begin() + q0 * qRow, p->q.begin() + (q0 + p->qLens[b]) * qRow);
+    out.k.insert(out.k.end(), p->k.begin() + k0 * kRow,
+                 p->k.begin() + (k0 + p->kvLens[b]) * kRow);
+    out.v.insert(out.v.end(), p->v.begin() + k0 * vRow,
+                 p->v.begin() + (k0 + p->kvLens[b]) * vRow);
+    out.params = p->params; // scalar params only in these tests
+  }
+  return out;
+}
+
+void deterministicMode(Loaded &L, std::mt19937_64 &rng) {
+  VariantOp op = L.config.built.op;
+  ref::Problem a = ref::makeRandomProblem(op, {1, 1, 1}, {5000, 100, 3000}, rng());
+  ref::Problem other = ref::makeRandomProblem(op, std::vector<int64_t>(12, 1),
+                                              {7, 20000, 64, 1025, 3, 900, 4096, 12, 1, 333,
+                                               2500, 60},
+                                              rng());
+  // Request 0 of `a` (5000 keys) alone, first of a small batch, and in the
+  // middle of a large skewed one.
+  ref::Problem alone = compose(L.shape, {{&a, 0}});
+  ref::Problem small = compose(L.shape, {{&a, 0}, {&a, 1}, {&a, 2}});
+  std::vector<std::pair<const ref::Problem *, int>> mix;
+  for (int i = 0; i < 12; ++i) {
+    if (i == 5)
+      mix.push_back({&a, 0});
+    mix.push_back({&other, i});
+  }
+  ref::Problem big = compose(L.shape, mix);
+  struct Case {
+    const char *name;
+    const ref::Problem *p;
+    int64_t row; // the global query row of request a[0]
+  } cases[] = {{"alone", &alone, 0}, {"small batch", &small, 0}, {"large batch", &big, 5}};
+
+  ref::Result r;
+  if (!reference(op, alone, r, "deterministic reference"))
+    return;
+  const size_t rowElems = size_t(L.shape.numQHeads * L.shape.dimVO);
+  std::vector<uint16_t> first;
+  for (bool det : {true, false}) {
+    first.clear();
+    bool identical = true;
+    std::string detail;
+    for (const Case &c : cases) {
+      attnrt::RunOptions ro;
+      ro.deterministic = det;
+      LayoutData d = layOut(*c.p, L.shape, ATTN_KV_PAGED, 16, rng);
+      GpuRunOptions go;
+      go.run = ro;
+      GpuOutput out;
+      std::string err;
+      if (!runOnGpu(L.module, op, *c.p, d, go, out, err)) {
+        report(false, std::string("deterministic ") + c.name, err);
+        return;
+      }
+      std::vector<uint16_t> row(out.o.begin() + c.row * rowElems,
+                                out.o.begin() + (c.row + 1) * rowElems);
+      if (c.p == &alone) {
+        GpuOutput one = out;
+        check(std::string(det ? "deterministic" : "default") + " alone vs reference", L, one, r);
+      }
+      if (first.empty())
+        first = row;
+      else if (std::memcmp(first.data(), row.data(), row.size() * 2) != 0) {
+        identical = false;
+        size_t diff = 0;
+        for (size_t i = 0; i < row.size(); ++i)
+          diff += first[i] != row[i];
+        detail += std::string(" ") + c.name + ": " + std::to_string(diff) + " of " +
+                  std::to_string(row.size()) + " elements differ;";
+      }
+    }
+    if (det)
+      report(identical, "deterministic: request bit-identical in 3 batch compositions",
+             identical ? "identical" : detail);
+    else
+      std::printf("info default mode (not promised): %s\n",
+                  identical ? "identical" : detail.c_str());
+  }
+}
+
+// ---- CUDA graphs with fixed capacities ------------------------------------
+
+struct Fixed {
+  DeviceBuffer q, k, v, o, lse;
+};
+
+void graphReplay(Loaded &L, std::mt19937_64 &rng) {
+  VariantOp op = L.config.built.op;
+  const Shape &s = L.shape;
+  const int64_t pageSize = 16, maxBatch = 16, maxKv = 6000;
+  const int64_t maxPages = maxBatch * ((maxKv + pageSize - 1) / pageSize);
+  std::vector<std::vector<int64_t>> batches = {
+      {100, 200, 3000, 17, 1, 900, 4096, 33},
+      {5000, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12},
+      {1, 2, 3},
+      {6000, 1000, 2000, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160, 170},
+      {64}};
+  std::string err;
+  Fixed f;
+  const size_t qBytes = size_t(maxBatch * s.numQHeads * s.dimQK) * 2;
+  const size_t oBytes = size_t(maxBatch * s.numQHeads * s.dimVO) * 2;
+  const size_t kBytes = size_t(maxPages * pageSize * s.numKVHeads * s.dimQK) * 2;
+  const size_t vBytes = size_t(maxPages * pageSize * s.numKVHeads * s.dimVO) * 2;
+  if (!f.q.alloc(qBytes, err) || !f.k.alloc(kBytes, err) || !f.v.alloc(vBytes, err) ||
+      !f.o.alloc(oBytes, err) || !f.lse.alloc(size_t(maxBatch * s.numQHeads) * 4, err)) {
+    report(false, "graph: allocate", err);
+    return;
+  }
+  attnrt::Runner runner(&L.module);
+  attnrt::Capacities caps;
+  caps.maxBatch = int32_t(maxBatch);
+  caps.maxQRows = maxBatch;
+  caps.maxPageIndices = maxPages;
+  attnrt::Status st = runner.reserve(caps);
+  if (!st.ok()) {
+    report(false, "graph: reserve", st.toString());
+    return;
+  }
+  CUstream stream = nullptr;
+  cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+  CUgraphExec exec = nullptr;
+  attnrt::ParamSet params;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const std::string name = "graph replay " + std::to_string(i) + " (" +
+                             std::to_string(batches[i].size()) + " requests)";
+    std::vector<int64_t> q(batches[i].size(), 1);
+    ref::Problem p = ref::makeRandomProblem(op, q, batches[i], rng());
+    ref::Result r;
+    if (!reference(op, p, r, name))
+      continue;
+    LayoutData d = layOut(p, s, ATTN_KV_PAGED, pageSize, rng);
+    // Same device buffers every time: the graph holds their addresses.
+    cuMemcpyHtoD(f.q.ptr(), d.q.data(), d.q.size() * 2);
+    cuMemcpyHtoD(f.k.ptr(), d.k.data(), d.k.size() * 2);
+    cuMemcpyHtoD(f.v.ptr(), d.v.data(), d.v.size() * 2);
+    cuMemsetD8(f.o.ptr(), 0xFF, oBytes);
+    cuMemsetD8(f.lse.ptr(), 0xFF, size_t(maxBatch * s.numQHeads) * 4);
+    attnrt::BatchDesc b;
+    b.batchSize = int32_t(d.kvLens.size());
+    b.qIndptr = d.qIndptr;
+    b.kvLens = d.kvLens;
+    b.kvIndptr = d.kvIndptr;
+    b.pageIndices = d.pageIndices;
+    b.numPages = int32_t(maxPages);
+    attnrt::DeviceTensors t;
+    t.q = f.q.ptr(), t.k = f.k.ptr(), t.v = f.v.ptr(), t.o = f.o.ptr(), t.lse = f.lse.ptr();
+    t.qStrideRow = d.qStrideRow, t.qStrideHead = d.qStrideHead;
+    t.oStrideRow = d.oStrideRow, t.oStrideHead = d.oStrideHead;
+    t.kvStridePage = d.kStridePage, t.kvStrideRow = d.kStrideRow, t.kvStrideHead = d.kStrideHead;
+    t.vStridePage = d.vStridePage, t.vStrideRow = d.vStrideRow, t.vStrideHead = d.vStrideHead;
+    st = runner.plan(b, attnrt::RunOptions(), stream);
+    if (!st.ok()) {
+      report(false, name, "plan: " + st.toString());
+      continue;
+    }
+    if (!exec) { // capture once, after the first plan
+      CUgraph graph = nullptr;
+      cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_GLOBAL);
+      st = runner.run(t, params, stream);
+      CUresult cr = cuStreamEndCapture(stream, &graph);
+      if (!st.ok() || cr != CUDA_SUCCESS ||
+          cuGraphInstantiate(&exec, graph, 0) != CUDA_SUCCESS) {
+        report(false, "graph: capture", st.ok() ? cudaError(cr, "capture") : st.toString());
+        return;
+      }
+      cuGraphDestroy(graph);
+    }
+    CUresult cr = cuGraphLaunch(exec, stream);
+    if (cr == CUDA_SUCCESS)
+      cr = cuStreamSynchronize(stream);
+    if (cr != CUDA_SUCCESS) {
+      report(false, name, cudaError(cr, "graph launch"));
+      exitAfterDeviceFault(passed, failed);
+    }
+    GpuOutput out;
+    out.o.resize(size_t(d.totalQ * s.numQHeads * s.dimVO));
+    out.lse.resize(size_t(d.totalQ * s.numQHeads));
+    cuMemcpyDtoH(out.o.data(), f.o.ptr(), out.o.size() * 2);
+    cuMemcpyDtoH(out.lse.data(), f.lse.ptr(), out.lse.size() * 4);
+    check(name + (runner.workList().split() ? " [split]" : ""), L, out, r);
+  }
+  // Beyond the capacities: an error, and the runner still works after it.
+  {
+    std::vector<int32_t> qi(18), kl(17, 1), ki(18);
+    std::vector<int32_t> pages(17, 0);
+    for (int i = 0; i <= 17; ++i)
+      qi[i] = ki[i] = i;
+    attnrt::BatchDesc b;
+    b.batchSize = 17;
+    b.qIndptr = qi;
+    b.kvLens = kl;
+    b.kvIndptr = ki;
+    b.pageIndices = pages;
+    b.numPages = int32_t(maxPages);
+    st = runner.plan(b, attnrt::RunOptions(), stream);
+    report(!st.ok() && st.message().find("capacity exceeded") != std::string::npos,
+           "graph: a batch beyond capacity is an error", st.toString());
+  }
+  if (exec)
+    cuGraphExecDestroy(exec);
+  cuStreamDestroy(stream);
+}
+
+// ---- Cascade through mergeStates ------------------------------------------
+
+// Paged pools built by hand: `pages` pages of keys/values given per token.
+void cascade(Loaded &L, std::mt19937_64 &rng) {
+  VariantOp op = L.config.built.op; // position-independent (no mask, no rope)
+  const Shape &s = L.shape;
+  const int64_t P = 1008, pageSize = 16; // the shared prefix fills whole pages
+  std::vector<int64_t> suffix{1, 40, 300, 17, 129, 1000};
+  const int64_t B = int64_t(suffix.size());
+  std::vector<int64_t> flatKv;
+  for (int64_t sfx : suffix)
+    flatKv.push_back(P + sfx);
+  // Prefix keys shared: generate the flat problem, then copy request 0's
+  // prefix into every request so all of them really share it.
+  ref::Problem flat = ref::makeRandomProblem(op, std::vector<int64_t>(B, 1), flatKv, rng());
+  const int64_t kRow = s.numKVHeads * s.dimQK, vRow = s.numKVHeads * s.dimVO;
+  {
+    int64_t off = 0;
+    for (int64_t b = 0; b < B; ++b) {
+      if (b > 0) {
+        std::copy(flat.k.begin(), flat.k.begin() + P * kRow, flat.k.begin() + off * kRow);
+        std::copy(flat.v.begin(), flat.v.begin() + P * vRow, flat.v.begin() + off * vRow);
+      }
+      off += flatKv[b];
+    }
+  }
+  ref::Result r;
+  if (!reference(op, flat, r, "cascade reference"))
+    return;
+
+  // Pools: prefix pages [0, P/16), then each request's suffix pages.
+  std::vector<uint16_t> kPool, vPool;
+  auto pushToken = [&](int64_t row) {
+    for (int64_t i = 0; i < kRow; ++i)
+      kPool.push_back(toBits(flat.k[row * kRow + i], s.bf16));
+    for (int64_t i = 0; i < vRow; ++i)
+      vPool.push_back(toBits(flat.v[row * vRow + i], s.bf16));
+  };
+  for (int64_t j = 0; j < P; ++j)
+    pushToken(j);
+  const int32_t prefixPages = int32_t(P / pageSize);
+  std::vector<int32_t> prefixIndptr{0}, prefixPagesIdx, sfxIndptr{0}, sfxPages;
+  std::vector<int32_t> qIndptr{0}, prefixLens, sfxLens;
+  int64_t flatOff = 0, nextPage = prefixPages;
+  for (int64_t b = 0; b < B; ++b) {
+    for (int32_t pg = 0; pg < prefixPages; ++pg)
+      prefixPagesIdx.push_back(pg);
+    prefixIndptr.push_back(int32_t(prefixPagesIdx.size()));
+    const int64_t n = (suffix[b] + pageSize - 1) / pageSize;
+    for (int64_t j = 0; j < n * pageSize; ++j) {
+      if (j < suffix[b])
+        pushToken(flatOff + P + j);
+      else {
+        kPool.insert(kPool.end(), size_t(kRow), 0);
+        vPool.insert(vPool.end(), size_t(vRow), 0);
+      }
+    }
+    for (int64_t i = 0; i < n; ++i)
+      sfxPages.push_back(int32_t(nextPage++));
+    sfxIndptr.push_back(int32_t(sfxPages.size()));
+    qIndptr.push_back(int32_t(b + 1));
+    prefixLens.push_back(int32_t(P));
+    sfxLens.push_back(int32_t(suffix[b]));
+    flatOff += flatKv[b];
+  }
+  std::vector<uint16_t> qBits;
+  for (double x : flat.q)
+    qBits.push_back(toBits(x, s.bf16));
+
+  std::string err;
+  DeviceBuffer q, k, v, o1, o2, l1, l2;
+  const size_t oBytes = size_t(B * s.numQHeads * s.dimVO) * 2, lBytes = size_t(B * s.numQHeads) * 4;
+  if (!q.upload(qBits.data(), qBits.size() * 2, err) ||
+      !k.upload(kPool.data(), kPool.size() * 2, err) ||
+      !v.upload(vPool.data(), vPool.size() * 2, err) || !o1.alloc(oBytes, err) ||
+      !o2.alloc(oBytes, err) || !l1.alloc(lBytes, err) || !l2.alloc(lBytes, err)) {
+    report(false, "cascade: upload", err);
+    return;
+  }
+  cuMemsetD8(o1.ptr(), 0xFF, oBytes);
+  cuMemsetD8(o2.ptr(), 0xFF, oBytes);
+  const int32_t numPages = int32_t(nextPage);
+  auto pass = [&](const std::vector<int32_t> &lens, const std::vector<int32_t> &indptr,
+                  const std::vector<int32_t> &pages, CUdeviceptr o, CUdeviceptr lse) {
+    attnrt::BatchDesc b;
+    b.batchSize = int32_t(B);
+    b.qIndptr = qIndptr;
+    b.kvLens = lens;
+    b.kvIndptr = indptr;
+    b.pageIndices = pages;
+    b.numPages = numPages;
+    attnrt::DeviceTensors t = attnrt::denseTensors(L.module.manifest(), q.ptr(), k.ptr(),
+                                                   v.ptr(), o, lse);
+    attnrt::Runner runner(&L.module);
+    attnrt::Status st = runner.forward(b, t, attnrt::ParamSet(), nullptr);
+    if (st.ok() && cuCtxSynchronize() != CUDA_SUCCESS)
+      return attnrt::Status(attnrt::StatusCode::kCudaError, "pass failed on the device");
+    return st;
+  };
+  attnrt::Status st = pass(prefixLens, prefixIndptr, prefixPagesIdx, o1.ptr(), l1.ptr());
+  if (st.ok())
+    st = pass(sfxLens, sfxIndptr, sfxPages, o2.ptr(), l2.ptr());
+  if (st.ok()) {
+    attnrt::MergeStatesArgs m;
+    m.rows = B;
+    m.oA = o1.ptr(), m.lseA = l1.ptr(), m.oB = o2.ptr(), m.lseB = l2.ptr();
+    m.oOut = o1.ptr(), m.lseOut = l1.ptr(); // in place into the prefix pass
+    m.oStrideHead = s.dimVO;
+    m.oStrideRow = s.dimVO * s.numQHeads;
+    st = attnrt::mergeStates(L.module, m, nullptr);
+  }
+  if (!st.ok() || cuCtxSynchronize() != CUDA_SUCCESS) {
+    report(false, "cascade (prefix + suffix, merge_states) == flat", st.toString());
+    return;
+  }
+  GpuOutput out;
+  out.o.resize(oBytes / 2);
+  out.lse.resize(lBytes / 4);
+  cuMemcpyDtoH(out.o.data(), o1.ptr(), oBytes);
+  cuMemcpyDtoH(out.lse.data(), l1.ptr(), lBytes);
+  check("cascade (prefix + suffix, merge_states) == flat", L, out, r);
+
+  // merge_states argument checks.
+  attnrt::MergeStatesArgs bad;
+  bad.rows = 1;
+  st = attnrt::mergeStates(L.module, bad, nullptr);
+  report(st.code() == attnrt::StatusCode::kInvalidArgument, "merge_states: null tensors",
+         st.toString());
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string examples = ATTN_EXAMPLES_DIR;
+  bool compileOnly = false;
+  uint64_t seed = std::random_device{}();
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--examples" && i + 1 < argc)
+      examples = argv[++i];
+    else if (a == "--compile-only")
+      compileOnly = true;
+    else if (a == "--seed" && i + 1 < argc)
+      seed = std::stoull(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: attn-gpu-sched-tests [--examples DIR] [--compile-only] "
+                           "[--seed N]\n");
+      return 2;
+    }
+  }
+  // causal decode (paged 16), causal prefill (ragged), vanilla GQA paged for
+  // the cascade (a variant whose result does not depend on positions).
+  std::vector<ConfigRequest> reqs(3);
+  reqs[0].path = examples + "/causal.attn";
+  reqs[0].overrides.layout = ATTN_KV_PAGED;
+  reqs[0].overrides.pageSize = 16;
+  reqs[1].path = examples + "/causal.attn";
+  reqs[1].overrides.layout = ATTN_KV_RAGGED;
+  reqs[2].path = examples + "/vanilla.attn";
+  reqs[2].overrides.layout = ATTN_KV_PAGED;
+  reqs[2].overrides.pageSize = 16;
+  reqs[2].overrides.groupSize = 4;
+  std::string arch = "sm_90a", deviceName;
+  if (!compileOnly) {
+    int rc = startGpu(arch, deviceName);
+    if (rc == 1)
+      return 0; // no GPU: skipped
+    if (rc != 0)
+      return 1;
+    std::printf("device: %s (%s)\n", deviceName.c_str(), arch.c_str());
+  }
+  std::vector<CompiledConfig> compiled = compileConfigs(reqs, arch, 3);
+  if (compileOnly)
+    return reportCompileOnly(compiled) == 0 ? 0 : 1;
+  std::printf("seed: %llu\n", (unsigned long long)seed);
+  std::vector<Loaded> L(compiled.size());
+  for (size_t i = 0; i < compiled.size(); ++i) {
+    L[i].config = std::move(compiled[i]);
+    if (!L[i].config.error.empty()) {
+      report(false, "compile " + L[i].config.label, L[i].config.error);
+      continue;
+    }
+    const target::ArchArtifact &art = L[i].config.artifact.artifacts.front();
+    attnrt::Status st =
+        attnrt::Module::load(art.cubin.data(), art.cubin.size(), art.manifestJson, &L[i].module);
+    if (!st.ok()) {
+      report(false, "load " + L[i].config.label, st.toString());
+      continue;
+    }
+    L[i].shape = shapeOf(L[i].config.built.op);
+    L[i].ok = true;
+  }
+  std::mt19937_64 rng(seed);
+  if (L[0].ok && L[1].ok)
+    skewedBatches(L[0], L[1], rng);
+  if (L[0].ok)
+    deterministicMode(L[0], rng);
+  if (L[0].ok)
+    graphReplay(L[0], rng);
+  if (L[2].ok)
+    cascade(L[2], rng);
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
