@@ -8,7 +8,14 @@
 // rows that see every key). Prints one 'BENCH {json}' line per row; the torch
 // anchors (bench/torch_anchors.py) run in the same device call.
 //
-// Usage: attn-bench [--examples DIR] [--reps N]
+// Then the skewed decode batches of the runtime issue (64 requests, paged(16)):
+// skew1 = one of 32768 keys + 63 of 512; skew2 = log-uniform in [256, 32768]
+// (seed 42; the lengths are written to --skew-lengths for the anchors). Each
+// through the default plan, noSplit, a sweep of RunOptions::ctasPerSM x
+// minChunkTiles, and the default plan replayed from a CUDA graph (reserve()d
+// runner); GB/s over K + V of every token + Q + O.
+//
+// Usage: attn-bench [--examples DIR] [--reps N] [--skew-lengths FILE] [--no-skew]
 //
 //===----------------------------------------------------------------------===//
 #include "../test/gpu/Compare.h"
@@ -16,18 +23,33 @@
 #include "../test/gpu/HostTensors.h"
 #include "../test/gpu/VariantBuilder.h"
 
+#include "attn/Dialect/Attn/IR/KernelConfig.h"
 #include "attn/Reference/Evaluator.h"
 #include "attn/Target/CUDA/Compile.h"
 #include "attn_kernels/abi.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <optional>
 #include <random>
 
 using namespace attn;
 using namespace attn::gputest;
 
 namespace {
+
+// --decode-config M,N,W,S: compile the decode kernel with this config instead
+// of the one attn-select-kernels picks (tuning runs).
+std::optional<KernelConfig> gDecodeConfig;
+std::string gDecodeConfigText = "selected";
+
+void applyDecodeConfig(VariantOp op) {
+  if (gDecodeConfig)
+    setKernelConfig(op, "decode", *gDecodeConfig);
+}
 
 struct Workload {
   const char *name;
@@ -67,8 +89,8 @@ LayoutData randomData(const Workload &w, const Shape &s, std::mt19937_64 &rng) {
 
 /// The float64 reference of one request's last query row, from the laid-out
 /// data (bits back to doubles), for the spot check.
-bool spotCheck(VariantOp op, const Workload &w, const LayoutData &d, const Shape &s,
-               size_t request, const GpuOutput &gpu, Comparison &cmp, std::string &error) {
+bool referenceRow(VariantOp op, const Workload &w, const LayoutData &d, const Shape &s,
+                  size_t request, ref::Result &r, std::string &error) {
   ref::Problem p;
   int64_t kvLen = w.kvLens[request];
   p.qLens = {1};
@@ -91,16 +113,432 @@ bool spotCheck(VariantOp op, const Workload &w, const LayoutData &d, const Shape
     keyRow(d.k, j, s.dimQK, d.kStridePage, d.kStrideRow, p.k);
     keyRow(d.v, j, s.dimVO, d.vStridePage, d.vStrideRow, p.v);
   }
-  ref::Result r;
-  if (!ref::evaluate(op, p, r, error))
-    return false;
+  return ref::evaluate(op, p, r, error);
+}
+
+/// The GPU's output for that row against its reference.
+Comparison compareRow(const LayoutData &d, const Shape &s, size_t request, const GpuOutput &gpu,
+                      const ref::Result &r) {
+  int64_t row = d.qIndptr[request + 1] - 1;
   GpuOutput rowOut;
   rowOut.o.assign(gpu.o.begin() + row * s.numQHeads * s.dimVO,
                   gpu.o.begin() + (row + 1) * s.numQHeads * s.dimVO);
   rowOut.lse.assign(gpu.lse.begin() + row * s.numQHeads,
                     gpu.lse.begin() + (row + 1) * s.numQHeads);
-  cmp = compare(rowOut, r, true, true);
+  return compare(rowOut, r, true, true);
+}
+
+bool spotCheck(VariantOp op, const Workload &w, const LayoutData &d, const Shape &s,
+               size_t request, const GpuOutput &gpu, Comparison &cmp, std::string &error) {
+  ref::Result r;
+  if (!referenceRow(op, w, d, s, request, r, error))
+    return false;
+  cmp = compareRow(d, s, request, gpu, r);
   return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Skewed decode (the runtime issue): one batch of decode requests of very
+// different lengths, through the default plan, noSplit, a sweep of the
+// planner knobs and a CUDA graph of the default plan.
+//===----------------------------------------------------------------------===//
+
+/// skew2's lengths: log-uniform in [256, 32768], std::mt19937_64 seed 42,
+/// len = llround(exp(uniform(ln 256, ln 32768))). bench/torch_anchors.py reads
+/// them from the JSON file written below (or regenerates them identically).
+std::vector<int64_t> skew2Lengths() {
+  std::mt19937_64 g(42);
+  std::uniform_real_distribution<double> u(std::log(256.0), std::log(32768.0));
+  std::vector<int64_t> lens;
+  for (int i = 0; i < 64; ++i)
+    lens.push_back(std::llround(std::exp(u(g))));
+  return lens;
+}
+
+/// Random bf16 bits of the distribution randomData() draws (sign, exponent
+/// 2^-1..2^-8, 7 mantissa bits), five values per 64-bit draw: the skewed
+/// cases hold ~10^9 elements, too many for the double-precision Problem.
+struct Bf16Bits {
+  std::mt19937_64 &rng;
+  uint64_t word = 0;
+  int left = 0;
+  uint16_t next() {
+    if (!left) {
+      word = rng();
+      left = 5;
+    }
+    uint32_t x = static_cast<uint32_t>(word & 0x7ff);
+    word >>= 11;
+    --left;
+    uint32_t e = 1 + ((x >> 1) & 7);
+    return static_cast<uint16_t>(((x & 1) << 15) | ((127 - e) << 7) | ((x >> 4) & 127));
+  }
+};
+
+/// The paged layout layOut() builds (permuted pages, 3 spare pages, unused
+/// rows NaN), filled directly with bits.
+LayoutData pagedRandomData(const std::vector<int64_t> &kvLens, const Shape &s, int64_t pageSize,
+                           std::mt19937_64 &rng) {
+  LayoutData d;
+  d.layout = ATTN_KV_PAGED;
+  d.pageSize = pageSize;
+  const size_t batch = kvLens.size();
+  d.qIndptr.push_back(0);
+  for (size_t b = 0; b < batch; ++b) {
+    d.qIndptr.push_back(d.qIndptr.back() + 1);
+    d.kvLens.push_back(static_cast<int32_t>(kvLens[b]));
+  }
+  d.totalQ = static_cast<int64_t>(batch);
+  d.qStrideRow = s.numQHeads * s.dimQK;
+  d.qStrideHead = s.dimQK;
+  d.oStrideRow = s.numQHeads * s.dimVO;
+  d.oStrideHead = s.dimVO;
+  const int64_t kRow = s.numKVHeads * s.dimQK, vRow = s.numKVHeads * s.dimVO;
+  d.kStrideRow = kRow;
+  d.kStrideHead = s.dimQK;
+  d.vStrideRow = vRow;
+  d.vStrideHead = s.dimVO;
+  d.kStridePage = pageSize * kRow;
+  d.vStridePage = pageSize * vRow;
+  Bf16Bits bits{rng};
+  d.q.resize(static_cast<size_t>(d.totalQ * d.qStrideRow));
+  for (uint16_t &x : d.q)
+    x = bits.next();
+  std::vector<int32_t> pagesOf(batch);
+  int32_t needed = 0;
+  for (size_t b = 0; b < batch; ++b) {
+    pagesOf[b] = static_cast<int32_t>((kvLens[b] + pageSize - 1) / pageSize);
+    needed += pagesOf[b];
+  }
+  d.numPages = needed + 3;
+  std::vector<int32_t> perm(d.numPages);
+  std::iota(perm.begin(), perm.end(), 0);
+  std::shuffle(perm.begin(), perm.end(), rng);
+  d.k.assign(static_cast<size_t>(d.numPages * pageSize * kRow), 0x7fff);
+  d.v.assign(static_cast<size_t>(d.numPages * pageSize * vRow), 0x7fff);
+  d.kvIndptr.push_back(0);
+  int32_t next = 0;
+  for (size_t b = 0; b < batch; ++b) {
+    for (int32_t pg = 0; pg < pagesOf[b]; ++pg) {
+      int32_t page = perm[next++];
+      d.pageIndices.push_back(page);
+      int64_t rows = std::min<int64_t>(pageSize, kvLens[b] - int64_t(pg) * pageSize);
+      for (int64_t e = 0; e < rows * kRow; ++e)
+        d.k[page * d.kStridePage + e] = bits.next();
+      for (int64_t e = 0; e < rows * vRow; ++e)
+        d.v[page * d.vStridePage + e] = bits.next();
+    }
+    d.kvIndptr.push_back(d.kvIndptr.back() + pagesOf[b]);
+  }
+  return d;
+}
+
+/// Median of `reps` timed calls of `launch` on `stream` (the existing cases'
+/// method, GpuRun.cpp: events around each call, synchronized, median).
+template <typename F>
+bool timeMedian(int reps, CUstream stream, F &&launch, double &medianMs, std::string &error) {
+  CUevent start, stop;
+  cuEventCreate(&start, CU_EVENT_DEFAULT);
+  cuEventCreate(&stop, CU_EVENT_DEFAULT);
+  std::vector<float> times;
+  for (int r = 0; r < reps && error.empty(); ++r) {
+    cuEventRecord(start, stream);
+    error = launch();
+    cuEventRecord(stop, stream);
+    if (error.empty())
+      error = cudaError(cuEventSynchronize(stop), "timed run");
+    float ms = 0;
+    cuEventElapsedTime(&ms, start, stop);
+    times.push_back(ms);
+  }
+  cuEventDestroy(start);
+  cuEventDestroy(stop);
+  if (!error.empty())
+    return false;
+  std::sort(times.begin(), times.end());
+  medianMs = times[times.size() / 2];
+  return true;
+}
+
+struct SkewSetting {
+  const char *plan; // "default", "no_split", "sweep"
+  attnrt::RunOptions opts;
+  bool graph = false;
+};
+
+/// The device side of one skewed case: tensors uploaded once, one runner per
+/// setting (plan, warm-up run, timed runs), the output spot-checked against
+/// references computed once.
+struct SkewBench {
+  const attnrt::Module &module;
+  VariantOp op;
+  const Workload &w;
+  const LayoutData &d;
+  const Shape &s;
+  int reps;
+  std::vector<size_t> checked;          // requests spot-checked
+  std::vector<ref::Result> refs;        // their references
+  DeviceBuffer q, k, v, o, lse;
+  attnrt::BatchDesc batch;
+  attnrt::DeviceTensors t;
+  attnrt::ParamSet params; // causal.attn has none
+  int64_t kvTokens = 0;
+  double bytes = 0;
+
+  bool setUp(std::string &error) {
+    for (int64_t l : w.kvLens)
+      kvTokens += l;
+    // Bytes really needed: K and V of every token for its kv heads, Q read,
+    // O written (the LSE's 4 bytes per row and head are left out).
+    bytes = 2.0 * kvTokens * s.numKVHeads * (s.dimQK + s.dimVO) +
+            2.0 * d.totalQ * s.numQHeads * (s.dimQK + s.dimVO);
+    for (size_t req : checked) {
+      refs.emplace_back();
+      if (!referenceRow(op, w, d, s, req, refs.back(), error))
+        return false;
+    }
+    if (!q.upload(d.q.data(), d.q.size() * 2, error) ||
+        !k.upload(d.k.data(), d.k.size() * 2, error) ||
+        !v.upload(d.v.data(), d.v.size() * 2, error) ||
+        !o.alloc(size_t(d.totalQ * s.numQHeads * s.dimVO) * 2, error) ||
+        !lse.alloc(size_t(d.totalQ * s.numQHeads) * 4, error))
+      return false;
+    batch.batchSize = static_cast<int32_t>(d.kvLens.size());
+    batch.qIndptr = d.qIndptr;
+    batch.kvLens = d.kvLens;
+    batch.kvIndptr = d.kvIndptr;
+    batch.pageIndices = d.pageIndices;
+    batch.numPages = d.numPages;
+    t.q = q.ptr();
+    t.k = k.ptr();
+    t.v = v.ptr();
+    t.o = o.ptr();
+    t.lse = lse.ptr();
+    t.qStrideRow = d.qStrideRow;
+    t.qStrideHead = d.qStrideHead;
+    t.oStrideRow = d.oStrideRow;
+    t.oStrideHead = d.oStrideHead;
+    t.kvStridePage = d.kStridePage;
+    t.kvStrideRow = d.kStrideRow;
+    t.kvStrideHead = d.kStrideHead;
+    t.vStridePage = d.vStridePage;
+    t.vStrideRow = d.vStrideRow;
+    t.vStrideHead = d.vStrideHead;
+    return true;
+  }
+
+  bool poison(std::string &error) {
+    if ((error = cudaError(cuMemsetD8(o.ptr(), 0xFF, o.bytes()), "poison o")).size() ||
+        (error = cudaError(cuMemsetD8(lse.ptr(), 0xFF, lse.bytes()), "poison lse")).size())
+      return false;
+    error = cudaError(cuCtxSynchronize(), "poison");
+    return error.empty();
+  }
+
+  /// Times one setting and spot-checks its output; prints its BENCH line.
+  /// Returns false on failure (printed).
+  bool run(const SkewSetting &set) {
+    std::string error;
+    double ms = 0, worstRel = 0;
+    bool pass = true;
+    int grid = 0;
+    size_t items = 0;
+    bool split = false;
+    auto st2err = [](const attnrt::Status &st) {
+      return st.ok() ? std::string() : "attnrt: " + st.toString();
+    };
+    bool ok = [&]() -> bool {
+      if (!poison(error))
+        return false;
+      attnrt::Runner runner(&module);
+      if (!set.graph) {
+        // What an engine does: forward() (plan + run), then run() again.
+        if ((error = st2err(runner.forward(batch, t, params, nullptr, set.opts))).size() ||
+            (error = cudaError(cuCtxSynchronize(), "kernel execution")).size())
+          return false;
+        if (!timeMedian(reps, nullptr, [&] { return st2err(runner.run(t, params, nullptr)); },
+                        ms, error))
+          return false;
+      } else {
+        // Fixed capacities, the plan uploaded, run() captured once on a
+        // non-default stream, then the graph replayed.
+        CUstream stream = nullptr;
+        CUgraph graph = nullptr;
+        CUgraphExec exec = nullptr;
+        bool done = [&]() -> bool {
+          if ((error = cudaError(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING),
+                                 "cuStreamCreate")).size())
+            return false;
+          attnrt::Capacities caps;
+          caps.maxBatch = batch.batchSize;
+          caps.maxQRows = d.totalQ;
+          caps.maxPageIndices = static_cast<int64_t>(d.pageIndices.size());
+          if ((error = st2err(runner.reserve(caps))).size() ||
+              (error = st2err(runner.plan(batch, set.opts, stream))).size() ||
+              (error = cudaError(cuStreamSynchronize(stream), "plan uploads")).size())
+            return false;
+          if ((error = cudaError(cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_RELAXED),
+                                 "cuStreamBeginCapture")).size())
+            return false;
+          std::string runError = st2err(runner.run(t, params, stream));
+          CUresult endResult = cuStreamEndCapture(stream, &graph);
+          if ((error = runError).size() ||
+              (error = cudaError(endResult, "cuStreamEndCapture")).size() ||
+              (error = cudaError(cuGraphInstantiate(&exec, graph, 0), "cuGraphInstantiate"))
+                  .size() ||
+              (error = cudaError(cuGraphLaunch(exec, stream), "cuGraphLaunch")).size() ||
+              (error = cudaError(cuStreamSynchronize(stream), "graph execution")).size())
+            return false;
+          return timeMedian(
+              reps, stream, [&] { return cudaError(cuGraphLaunch(exec, stream), "cuGraphLaunch"); },
+              ms, error);
+        }();
+        if (exec)
+          cuGraphExecDestroy(exec);
+        if (graph)
+          cuGraphDestroy(graph);
+        if (stream)
+          cuStreamDestroy(stream);
+        if (!done)
+          return false;
+      }
+      grid = runner.lastLaunch().grid;
+      items = runner.workList().items.size();
+      split = runner.workList().split();
+      GpuOutput out;
+      out.o.resize(o.bytes() / 2);
+      out.lse.resize(lse.bytes() / 4);
+      if ((error = cudaError(cuCtxSynchronize(), "runs")).size() ||
+          (error = cudaError(cuMemcpyDtoH(out.o.data(), o.ptr(), o.bytes()), "download o"))
+              .size() ||
+          (error = cudaError(cuMemcpyDtoH(out.lse.data(), lse.ptr(), lse.bytes()),
+                             "download lse")).size())
+        return false;
+      for (size_t i = 0; i < checked.size(); ++i) {
+        Comparison cmp = compareRow(d, s, checked[i], out, refs[i]);
+        worstRel = std::max(worstRel, cmp.relErr);
+        if (!cmp.pass(1e-2)) {
+          std::printf("spot check FAILED on %s (%s) request %zu: %s\n", w.name, set.plan,
+                      checked[i], cmp.describe().c_str());
+          pass = false;
+        }
+      }
+      return true;
+    }();
+    std::printf("BENCH {\"case\": \"%s\", \"plan\": \"%s\", \"graph\": %s, "
+                "\"no_split\": %s, \"granularity\": %d, \"decode_config\": \"%s\", ",
+                w.name, set.plan, set.graph ? "true" : "false",
+                set.opts.noSplit ? "true" : "false", set.opts.splitGranularity,
+                gDecodeConfigText.c_str());
+    if (!ok) {
+      for (char &c : error)
+        if (c == '"' || c == '\\')
+          c = '\'';
+      std::printf("\"error\": \"%s\"}\n", error.c_str());
+      return false;
+    }
+    std::printf("\"grid\": %d, \"work_items\": %zu, \"split\": %s, \"kv_tokens\": %lld, "
+                "\"ms\": %.4f, \"gbps\": %.1f, \"spot_rel_err\": %.2e}\n",
+                grid, items, split ? "true" : "false", static_cast<long long>(kvTokens), ms,
+                bytes / (ms * 1e6), worstRel);
+    return pass;
+  }
+};
+
+/// Both skewed cases: one compile of the decode variant, then per case the
+/// default plan, noSplit, the sweep of ctasPerSM x minChunkTiles and the
+/// default plan from a CUDA graph. Returns the number of failures.
+int runSkewed(const std::string &examplesDir, const std::string &lengthsPath, int reps,
+              std::mt19937_64 &rng) {
+  std::vector<int64_t> skew1(64, 512);
+  skew1[0] = 32768;
+  std::vector<int64_t> skew2 = skew2Lengths();
+  int64_t sum2 = 0;
+  for (int64_t l : skew2)
+    sum2 += l;
+  std::printf("skew2 lengths (seed 42): sum %lld, max %lld\n", static_cast<long long>(sum2),
+              static_cast<long long>(*std::max_element(skew2.begin(), skew2.end())));
+  if (FILE *f = std::fopen(lengthsPath.c_str(), "w")) {
+    std::fprintf(f, "{\"case\": \"decode skew2\", \"seed\": 42, \"sum\": %lld, \"lengths\": [",
+                 static_cast<long long>(sum2));
+    for (size_t i = 0; i < skew2.size(); ++i)
+      std::fprintf(f, "%s%lld", i ? ", " : "", static_cast<long long>(skew2[i]));
+    std::fprintf(f, "]}\n");
+    std::fclose(f);
+    std::printf("skew2 lengths written to %s\n", lengthsPath.c_str());
+  } else {
+    std::printf("note: could not write %s (torch_anchors.py regenerates the lengths)\n",
+                lengthsPath.c_str());
+  }
+
+  std::vector<Workload> cases = {
+      {"decode skew1", ATTN_KV_PAGED, 16, std::vector<int64_t>(64, 1), skew1, false},
+      {"decode skew2", ATTN_KV_PAGED, 16, std::vector<int64_t>(64, 1), skew2, false},
+  };
+  Overrides ov;
+  ov.layout = ATTN_KV_PAGED;
+  ov.pageSize = 16;
+  ov.bf16 = true;
+  BuiltVariant built;
+  std::string error;
+  target::CompiledVariant compiled;
+  target::CompileOptions copts;
+  copts.archs = {"sm_90a"};
+  copts.useCache = false;
+  if (!buildVariant(examplesDir + "/causal.attn", ov, built, error) ||
+      (applyDecodeConfig(built.op), !target::compileVariant(built.op, copts, compiled, error))) {
+    std::printf("BENCH {\"case\": \"decode skew\", \"error\": \"compile: %s\"}\n", error.c_str());
+    return 1;
+  }
+  const auto &art = compiled.artifacts.front();
+  attnrt::Module module;
+  attnrt::Status st =
+      attnrt::Module::load(art.cubin.data(), art.cubin.size(), art.manifestJson, &module);
+  if (!st.ok()) {
+    std::printf("BENCH {\"case\": \"decode skew\", \"error\": \"load: %s\"}\n",
+                st.toString().c_str());
+    return 1;
+  }
+  VariantOp op = built.op;
+  Shape s{int64_t(op.getNumQHeads()), int64_t(op.getNumKvHeads()), int64_t(op.getHeadDimQk()),
+          int64_t(op.getHeadDimVo()), true};
+
+  std::vector<SkewSetting> settings;
+  settings.push_back({"default", {}, false});
+  {
+    SkewSetting ns{"no_split", {}, false};
+    ns.opts.noSplit = true;
+    settings.push_back(ns);
+  }
+  // Run 5 (H200): fewer CTAs per SM lost 15-60 %, minChunkTiles changed
+  // nothing; what is left to learn is the chunk granularity.
+  for (int gran : {2, 4, 8}) {
+    SkewSetting sw{"sweep", {}, false};
+    sw.opts.splitGranularity = gran;
+    settings.push_back(sw);
+  }
+  settings.push_back({"default", {}, true});
+
+  int failures = 0;
+  for (const Workload &w : cases) {
+    LayoutData data = pagedRandomData(w.kvLens, s, w.pageSize, rng);
+    SkewBench b{module, op, w, data, s, reps};
+    // The first and last requests and the longest one (the last query row of
+    // each: the only row of a decode request).
+    size_t longest = size_t(std::max_element(w.kvLens.begin(), w.kvLens.end()) - w.kvLens.begin());
+    b.checked = {0, w.kvLens.size() - 1};
+    if (longest != 0 && longest != w.kvLens.size() - 1)
+      b.checked.push_back(longest);
+    if (!b.setUp(error)) {
+      std::printf("BENCH {\"case\": \"%s\", \"error\": \"setup: %s\"}\n", w.name, error.c_str());
+      ++failures;
+      continue;
+    }
+    for (const SkewSetting &set : settings)
+      if (!b.run(set))
+        ++failures;
+  }
+  return failures;
 }
 
 } // namespace
@@ -109,13 +547,42 @@ int main(int argc, char **argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string examplesDir = "examples";
   int reps = 30;
+  // Where skew2's lengths go for torch_anchors.py (its default is the same).
+  const char *outDir = std::getenv("OUT");
+  std::string lengthsPath = std::string(outDir && *outDir ? outDir : "/tmp/attn-out") +
+                            "/skew2_lengths.json";
+  bool skewed = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--examples" && i + 1 < argc)
       examplesDir = argv[++i];
     else if (a == "--reps" && i + 1 < argc)
       reps = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--skew-lengths" && i + 1 < argc)
+      lengthsPath = argv[++i];
+    else if (a == "--no-skew")
+      skewed = false;
+    else if (a == "--decode-config" && i + 1 < argc) {
+      KernelConfig c;
+      if (std::sscanf(argv[++i], "%ld,%ld,%ld,%ld", &c.blockM, &c.blockN, &c.numWarps,
+                      &c.stages) != 4) {
+        std::printf("--decode-config wants M,N,W,S\n");
+        return 2;
+      }
+      gDecodeConfig = c;
+      gDecodeConfigText = argv[i];
+    } else {
+      std::printf("usage: attn-bench [--examples DIR] [--reps N] [--skew-lengths FILE] "
+                  "[--no-skew]\n"
+                  "  --skew-lengths  where to write skew2's request lengths (default "
+                  "$OUT/skew2_lengths.json,\n"
+                  "                  /tmp/attn-out/skew2_lengths.json without $OUT)\n"
+                  "  --no-skew       skip the skewed-decode cases\n"
+                  "  --decode-config M,N,W,S  decode kernel config (tuning)\n");
+      return a == "--help" || a == "-h" ? 0 : 2;
+    }
   }
+  std::printf("decode config: %s\n", gDecodeConfigText.c_str());
   if (cuInit(0) != CUDA_SUCCESS) {
     std::printf("attn-bench: no GPU\n");
     return 0;
@@ -147,7 +614,7 @@ int main(int argc, char **argv) {
     copts.archs = {"sm_90a"};
     copts.useCache = false;
     if (!buildVariant(examplesDir + "/causal.attn", o, built, error) ||
-        !target::compileVariant(built.op, copts, compiled, error)) {
+        (applyDecodeConfig(built.op), !target::compileVariant(built.op, copts, compiled, error))) {
       std::printf("BENCH {\"case\": \"%s\", \"error\": \"compile: %s\"}\n", w.name, error.c_str());
       ++failures;
       continue;
@@ -205,5 +672,7 @@ int main(int argc, char **argv) {
                   w.name, ms, bytes / (ms * 1e6), worstRel);
     }
   }
+  if (skewed)
+    failures += runSkewed(examplesDir, lengthsPath, reps, rng);
   return failures ? 1 : 0;
 }

@@ -12,6 +12,7 @@
 #   bash .device/run.sh sched          the runtime's scheduler: skew, deterministic mode, CUDA
 #                                      graphs, cascade + merge_states
 #   bash .device/run.sh capi           the C API and the JIT entry on the GPU
+#   bash .device/run.sh embed          examples/embed: the paged-KV engine with CUDA graphs
 # (sched, capi, edge, large and sanitize are not part of `all`.)
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -46,6 +47,10 @@ if [[ $what == capi ]]; then
   "$here/attn-capi-gpu-tests" --examples "$here/examples" "$@" > "$out/gpu-capi-tests.log" 2>&1
   rc=$?
   tail -n 40 "$out/gpu-capi-tests.log"
+fi
+if [[ $what == embed ]]; then
+  "$here/embed-engine" 2>&1 | tee "$out/embed.log"
+  rc=${PIPESTATUS[0]}
 fi
 if [[ $what == edge ]]; then
   "$here/attn-gpu-edge-tests" --specs "$here/specs" "$@" > "$out/gpu-edge-tests.log" 2>&1

@@ -32,4 +32,10 @@ strip "$stage/attn-gpu-edge-tests" "$stage/attn-gpu-large-tests" "$stage/attn-gp
   "$stage/attn-capi-gpu-tests"
 cp -r "$root/test/gpu/specs" "$stage/specs"
 cp "$root/scripts/sanitize-gpu.sh" "$stage/"
+# examples/embed, built against the installed package like an engine would.
+cmake --install "$build" --prefix "$build/embed-prefix" >/dev/null
+cmake -G Ninja -S "$root/examples/embed" -B "$build/embed-build" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$build/embed-prefix" -DEMBED_STATIC_LIBSTDCXX=ON -DEMBED_ARCHS="sm_90a" >/dev/null
+cmake --build "$build/embed-build" >/dev/null
+cp "$build/embed-build/embed-engine" "$stage/"
 du -sh "$stage"

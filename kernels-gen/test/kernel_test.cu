@@ -1,12 +1,19 @@
 // kernel_test.cu - standalone correctness and timing test of the attn_kernels
-// templates (prefill, decode, split-KV + merge) against a float64 CPU
-// reference written here, independent of the kernels.
+// templates (prefill, decode, split-KV with the fused merge, merge_states)
+// against a float64 CPU reference written here, independent of the kernels.
+// ABI v2: work items are assigned to CTAs through cta_work_indptr (built here
+// from the v1 grid-stride order), split (tile, kv head) pairs are merge groups
+// merged inside the attention launch, merge_counters stay zero between launches.
 //
 //   nvcc -std=c++17 -O2 -gencode arch=compute_90a,code=sm_90a -I../include \
 //        kernel_test.cu -o kernel_test && ./kernel_test [--quick] [--no-timing]
 //
 // Prints one line per case and a final "SUMMARY: passed N / M" line.
 #include "test_variants.h"
+
+#if ATTN_ABI_VERSION != 2
+#error "kernel_test.cu is written against ATTN_ABI_VERSION 2 (cta_work_indptr, fused merge)"
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -42,7 +49,9 @@ template <class V, class C>
 __global__ void __launch_bounds__(C::kThreads) k_decode(const AttnArgs a, const tv::Params p) {
   decode<V, C>(a, p);
 }
-template <class V> __global__ void k_merge(const AttnArgs a, const tv::Params p) { merge<V>(a, p); }
+template <class V> __global__ void __launch_bounds__(128) k_merge_states(const AttnMergeStatesArgs a) {
+  merge_states<V>(a);
+}
 
 // ----------------------------------------------------------------------------
 // Host helpers.
@@ -57,6 +66,8 @@ template <class T> struct DevBuf {
   T *p = nullptr;
   size_t n = 0;
   void alloc(size_t count) {
+    if (p) CK(cudaFree(p));
+    p = nullptr;
     n = count;
     CK(cudaMalloc(&p, std::max<size_t>(count, 1) * sizeof(T)));
   }
@@ -70,6 +81,7 @@ template <class T> struct DevBuf {
     return h;
   }
   void poison() { CK(cudaMemset(p, 0xff, std::max<size_t>(n, 1) * sizeof(T))); }
+  void zero() { CK(cudaMemset(p, 0, std::max<size_t>(n, 1) * sizeof(T))); }
   ~DevBuf() { if (p) cudaFree(p); }
 };
 
@@ -200,10 +212,14 @@ RefOut reference(const Batch &bt, const HostData &hd, const tv::Params &prm_host
 
 // ----------------------------------------------------------------------------
 // Work list (what the runtime's planner would build).
+// Every split (query tile, kv head) is one merge group g: its chunk items carry
+// merge_group = g, its merge items are merges[group_indptr[g] .. group_indptr[g + 1]).
 struct WorkList {
   std::vector<AttnWorkItem> items;
   std::vector<AttnMergeItem> merges;
+  std::vector<int> group_indptr{0};
   int slots = 0;
+  int groups() const { return (int)group_indptr.size() - 1; }
 };
 
 // rows_per_item query rows per item; kv split into chunks of `chunk` keys (0: none).
@@ -219,21 +235,43 @@ static WorkList build_work(const Batch &bt, const std::vector<int> &q_indptr, in
         const int rows = q1 - q0, kl = bt.kv_len[b];
         const int n = chunk > 0 ? std::max(1, (kl + chunk - 1) / chunk) : 1;
         if (n == 1) {
-          wl.items.push_back({b, kvh, q0, q1, 0, kl, -1, 0});
+          wl.items.push_back({b, kvh, q0, q1, 0, kl, -1, -1});
         } else {
-          const int base = wl.slots;
+          const int base = wl.slots, mg = wl.groups();
           wl.slots += n * rows * group;
           for (int c = 0; c < n; ++c)
             wl.items.push_back({b, kvh, q0, q1, c * chunk, std::min(kl, (c + 1) * chunk),
-                                base + c * rows * group, 0});
+                                base + c * rows * group, mg});
           for (int r = 0; r < rows; ++r)
             for (int g = 0; g < group; ++g)
               wl.merges.push_back({q_indptr[b] + q0 + r, kvh * group + g, b,
                                    base + r * group + g, rows * group, n, {0, 0}});
+          wl.group_indptr.push_back((int)wl.merges.size());
         }
         q0 = q1;
       }
   return wl;
+}
+
+// CTA assignment (ABI v2: CTA c runs work[indptr[c] .. indptr[c + 1])).
+// Round-robin reproduces the v1 grid-stride order (CTA c ran items c, c + grid,
+// c + 2 grid, ...); blocked gives CTA c one contiguous run of the list, so one
+// CTA runs several chunks of a merge group back to back.
+static void assign_ctas(const std::vector<AttnWorkItem> &items, int grid, bool blocked,
+                        std::vector<AttnWorkItem> &out, std::vector<int> &indptr) {
+  const int n = (int)items.size();
+  out.clear();
+  out.reserve(n);
+  indptr.assign(1, 0);
+  for (int c = 0; c < grid; ++c) {
+    if (blocked) {
+      const int b0 = (int)((int64_t)n * c / grid), b1 = (int)((int64_t)n * (c + 1) / grid);
+      out.insert(out.end(), items.begin() + b0, items.begin() + b1);
+    } else {
+      for (int i = c; i < n; i += grid) out.push_back(items[i]);
+    }
+    indptr.push_back((int)out.size());
+  }
 }
 
 // ----------------------------------------------------------------------------
@@ -250,6 +288,10 @@ template <class V> struct Problem {
       bsr_idx;
   DevBuf<AttnWorkItem> work;
   DevBuf<AttnMergeItem> merges;
+  DevBuf<int> cta_indptr, group_indptr, counters;
+  std::vector<AttnWorkItem> work_h; // the list in build order; set_grid lays it out per CTA
+  int num_work = 0, num_groups = 0, grid = 0;
+  long counters_bad = 0; // merge counters left non-zero by the last launch
   AttnArgs args{};
   tv::Params prm{};
   int64_t o_stride_row = 0;
@@ -407,19 +449,54 @@ template <class V> struct Problem {
     prm.doc = doc.p;
   }
 
+  // The work list and its merge groups; set_grid then assigns items to CTAs.
   void set_work(const WorkList &wl) {
-    work.up(wl.items);
+    work_h = wl.items;
+    num_work = (int)wl.items.size();
+    num_groups = wl.groups();
     merges.up(wl.merges);
+    group_indptr.up(wl.group_indptr);
     partial_o.alloc((size_t)std::max(wl.slots, 1) * DVO);
     partial_lse.alloc((size_t)std::max(wl.slots, 1));
     partial_o.poison();
     partial_lse.poison();
-    args.work = work.p;
-    args.num_work = (int)wl.items.size();
+    // The counters are zeroed once, when allocated: the kernels leave them zero
+    // (launch checks), so a larger list only grows them.
+    if (counters.p == nullptr || counters.n < (size_t)num_groups) {
+      counters.alloc((size_t)std::max(num_groups, 1));
+      counters.zero();
+    }
     args.partial_o = partial_o.p;
     args.partial_lse = partial_lse.p;
     args.merge = merges.p;
-    args.num_merge = (int)wl.merges.size();
+    args.merge_group_indptr = group_indptr.p;
+    args.merge_counters = counters.p;
+    args.work = nullptr;
+    args.cta_work_indptr = nullptr;
+    grid = 0;
+  }
+
+  // Lays the current list out over `g` CTAs (the launch's grid must be g).
+  void set_grid(int g, bool blocked) {
+    std::vector<AttnWorkItem> laid;
+    std::vector<int> indptr;
+    assign_ctas(work_h, g, blocked, laid, indptr);
+    work.up(laid);
+    cta_indptr.up(indptr);
+    args.work = work.p;
+    args.cta_work_indptr = cta_indptr.p;
+    grid = g;
+  }
+
+  // Non-zero merge counters after a launch (they must be back to 0); re-zeroes
+  // them so one failure does not spill into the next case.
+  long check_counters() {
+    if (num_groups == 0) return 0;
+    std::vector<int> h(num_groups);
+    CK(cudaMemcpy(h.data(), counters.p, num_groups * sizeof(int), cudaMemcpyDeviceToHost));
+    const long bad = (long)std::count_if(h.begin(), h.end(), [](int c) { return c != 0; });
+    if (bad) counters.zero();
+    return bad;
   }
 };
 
@@ -503,9 +580,11 @@ bool compare(const char *name, Problem<V> &pb, const RefOut &ref) {
       }
     }
   const double rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
-  const bool ok = nan == 0 && lse_bad == 0 && rel <= 1e-2 && lse_err <= 2e-2;
-  std::printf("%-4s %-58s rel=%.2e lse_abs=%.2e nan=%ld lse_bad=%ld\n", ok ? "ok" : "FAIL", name,
+  const bool ok = nan == 0 && lse_bad == 0 && rel <= 1e-2 && lse_err <= 2e-2 && pb.counters_bad == 0;
+  std::printf("%-4s %-58s rel=%.2e lse_abs=%.2e nan=%ld lse_bad=%ld", ok ? "ok" : "FAIL", name,
               rel, lse_err, nan, lse_bad);
+  if (pb.counters_bad) std::printf(" merge_counters_nonzero=%ld", pb.counters_bad);
+  std::printf("\n");
   (ok ? g_stats.pass : g_stats.fail)++;
   g_stats.worst_rel = std::max(g_stats.worst_rel, rel);
   g_stats.worst_lse = std::max(g_stats.worst_lse, lse_err);
@@ -521,8 +600,11 @@ template <class K> int grid_for(K kernel, int threads, int smem, int work) {
   return std::max(1, std::min(work, std::max(occ, 1) * g_sms));
 }
 
-// Runs one kernel kind over the problem's current work list, then the merge.
-template <class V, class C, bool kDecode> void launch(Problem<V> &pb) {
+// Runs one kernel kind over the problem's current work list (split-KV merges
+// are fused: one launch). The grid is the v1 one (min(items, occupancy x SMs)),
+// capped at max_grid when > 0; items are laid out round-robin or blocked.
+template <class V, class C, bool kDecode>
+void launch(Problem<V> &pb, int max_grid = 0, bool blocked = false) {
   void (*kern)(const AttnArgs, const tv::Params);
   int smem;
   if constexpr (kDecode) {
@@ -534,16 +616,17 @@ template <class V, class C, bool kDecode> void launch(Problem<V> &pb) {
   }
   pb.o.poison();
   pb.lse.poison();
-  if (pb.args.num_work > 0) {
-    const int grid = grid_for(kern, C::kThreads, smem, pb.args.num_work);
+  pb.partial_o.poison(); // a merge must only read slots this launch wrote
+  pb.partial_lse.poison();
+  if (pb.num_work > 0) {
+    int grid = grid_for(kern, C::kThreads, smem, pb.num_work);
+    if (max_grid > 0) grid = std::min(grid, max_grid);
+    pb.set_grid(grid, blocked);
     kern<<<grid, C::kThreads, smem>>>(pb.args, pb.prm);
     CK(cudaGetLastError());
   }
-  if (pb.args.num_merge > 0) {
-    k_merge<V><<<std::min(1024, (pb.args.num_merge + 3) / 4), 128>>>(pb.args, pb.prm);
-    CK(cudaGetLastError());
-  }
   CK(cudaDeviceSynchronize());
+  pb.counters_bad = pb.check_counters();
 }
 
 // Full test of one variant instantiation: batches x {prefill, decode} x {whole, split}.
@@ -583,8 +666,154 @@ void test_variant(const char *vname, const std::vector<Batch> &batches, int wind
         std::snprintf(name, sizeof name, "%s b%zu decode<%d,%d,%d,%d>%s", vname, bi, DC::kBlockM,
                       DC::kBlockN, DC::kNumWarps, DC::kStages, split ? " split96+merge" : "");
         compare<V>(name, pb, ref);
+        // Few CTAs, each running a contiguous run of the (unshuffled) list: one
+        // CTA finishes several chunks of a group, and the group's last chunk
+        // (the one that merges) is often not the CTA's last item.
+        if (split) {
+          launch<V, DC, true>(pb, 5, true);
+          std::snprintf(name, sizeof name, "%s b%zu decode<%d,%d,%d,%d> split96+merge grid5 blocked",
+                        vname, bi, DC::kBlockM, DC::kBlockN, DC::kNumWarps, DC::kStages);
+          compare<V>(name, pb, ref);
+        }
       }
     }
+  }
+}
+
+// ----------------------------------------------------------------------------
+// merge_states: two random states (o in the dtype, lse float) of `rows` rows,
+// merged on the GPU vs a float64 host merge. Row kinds cycle through: both
+// finite, a = -inf, b = -inf, both -inf, equal lse, one dominating by 30.
+// Zero-weight (lse = -inf) states hold NaN in o: the kernel must not read
+// them. o rows are padded (strides as in Problem); the padding must stay
+// untouched. Case 1 writes a separate out (grid as attnrt::mergeStates sizes
+// it), case 2 merges in place into a (o_out = o_a, lse_out = lse_a) with a
+// 3-CTA grid so the grid-stride loop wraps.
+template <class V> void test_merge_states(const char *vname, int rows) {
+  using DT = typename V::DType;
+  constexpr int DVO = V::kHeadDimVO, HQ = V::kNumQHeads;
+  const int64_t srow = (int64_t)HQ * DVO + 16, shead = DVO;
+  const size_t n = (size_t)rows * srow, nrh = (size_t)rows * HQ;
+  std::uniform_real_distribution<float> U(-2.f, 2.f), L(-6.f, 6.f);
+  std::vector<float> la(nrh), lb(nrh);
+  for (size_t rh = 0; rh < nrh; ++rh) {
+    float a = L(rng), b = L(rng);
+    switch (rh % 6) {
+    case 1: a = -INFINITY; break;
+    case 2: b = -INFINITY; break;
+    case 3: a = b = -INFINITY; break;
+    case 4: b = a; break;
+    case 5: b = a - 30.f; break;
+    default: break;
+    }
+    la[rh] = a;
+    lb[rh] = b;
+  }
+  std::vector<DT> oa(n), ob(n);
+  for (size_t i = 0; i < n; ++i) {
+    oa[i] = from_f<DT>(U(rng));
+    ob[i] = from_f<DT>(U(rng));
+  }
+  for (size_t rh = 0; rh < nrh; ++rh)
+    for (int d = 0; d < DVO; ++d) {
+      const size_t i = (rh / HQ) * srow + (rh % HQ) * shead + d;
+      if (la[rh] == -INFINITY) oa[i] = from_f<DT>(NAN);
+      if (lb[rh] == -INFINITY) ob[i] = from_f<DT>(NAN);
+    }
+  // float64 reference.
+  std::vector<double> ro(nrh * DVO, 0.0), rl(nrh, -INFINITY);
+  for (size_t rh = 0; rh < nrh; ++rh) {
+    const double M = std::max(la[rh], lb[rh]);
+    if (M == -INFINITY) continue;
+    const double wa = std::exp((double)la[rh] - M), wb = std::exp((double)lb[rh] - M);
+    const size_t base = (rh / HQ) * srow + (rh % HQ) * shead;
+    for (int d = 0; d < DVO; ++d) {
+      double x = 0;
+      if (wa > 0) x += wa * to_f(oa[base + d]);
+      if (wb > 0) x += wb * to_f(ob[base + d]);
+      ro[rh * DVO + d] = x / (wa + wb);
+    }
+    rl[rh] = M + std::log(wa + wb);
+  }
+  auto bits = [](DT x) {
+    uint16_t u;
+    std::memcpy(&u, &x, 2);
+    return u;
+  };
+  DevBuf<DT> d_oa, d_ob, d_out;
+  DevBuf<float> d_la, d_lb, d_lout;
+  d_ob.up(ob);
+  d_lb.up(lb);
+  for (int inplace = 0; inplace < 2; ++inplace) {
+    d_oa.up(oa);
+    d_la.up(la);
+    AttnMergeStatesArgs a{};
+    a.o_a = d_oa.p;
+    a.lse_a = d_la.p;
+    a.o_b = d_ob.p;
+    a.lse_b = d_lb.p;
+    a.o_stride_row = srow;
+    a.o_stride_head = shead;
+    a.rows = rows;
+    int grid;
+    if (inplace) {
+      a.o_out = d_oa.p;
+      a.lse_out = d_la.p;
+      grid = 3;
+    } else {
+      d_out.alloc(n);
+      d_out.poison();
+      d_lout.alloc(nrh);
+      d_lout.poison();
+      a.o_out = d_out.p;
+      a.lse_out = d_lout.p;
+      int occ = 0;
+      CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ, k_merge_states<V>, 128, 0));
+      grid = (int)std::max<int64_t>(1, std::min<int64_t>(((int64_t)nrh + 3) / 4,
+                                                          (int64_t)g_sms * std::max(occ, 1)));
+    }
+    k_merge_states<V><<<grid, 128>>>(a);
+    CK(cudaGetLastError());
+    CK(cudaDeviceSynchronize());
+    const std::vector<DT> o = inplace ? d_oa.down() : d_out.down();
+    const std::vector<float> l = inplace ? d_la.down() : d_lout.down();
+    double num = 0, den = 0, lse_err = 0;
+    long nan = 0, lse_bad = 0, pad_bad = 0, empty_bad = 0;
+    for (size_t rh = 0; rh < nrh; ++rh) {
+      const size_t base = (rh / HQ) * srow + (rh % HQ) * shead;
+      for (int d = 0; d < DVO; ++d) {
+        const float x = to_f(o[base + d]);
+        const double y = ro[rh * DVO + d];
+        if (!std::isfinite(x)) { ++nan; continue; }
+        if (rl[rh] == -INFINITY && x != 0.f) ++empty_bad; // both empty: o = 0 exactly
+        num += (x - y) * (x - y);
+        den += y * y;
+      }
+      if (rl[rh] == -INFINITY) {
+        if (!(std::isinf(l[rh]) && l[rh] < 0)) ++lse_bad;
+      } else if (!std::isfinite(l[rh])) {
+        ++lse_bad;
+      } else {
+        lse_err = std::max(lse_err, std::fabs(l[rh] - rl[rh]));
+      }
+    }
+    // Padding (the 16 elements after each row's heads) is never written.
+    for (int r = 0; r < rows; ++r)
+      for (int64_t i = (int64_t)HQ * DVO; i < srow; ++i) {
+        const size_t at = (size_t)r * srow + i;
+        if (bits(o[at]) != (inplace ? bits(oa[at]) : (uint16_t)0xffff)) ++pad_bad;
+      }
+    const double rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+    const bool ok = nan == 0 && lse_bad == 0 && pad_bad == 0 && empty_bad == 0 && rel <= 1e-2 &&
+                    lse_err <= 1e-4;
+    char name[200];
+    std::snprintf(name, sizeof name, "merge_states %s rows%d %s grid%d", vname, rows,
+                  inplace ? "in-place" : "out", grid);
+    std::printf("%-4s %-58s rel=%.2e lse_abs=%.2e nan=%ld lse_bad=%ld pad_bad=%ld empty_bad=%ld\n",
+                ok ? "ok" : "FAIL", name, rel, lse_err, nan, lse_bad, pad_bad, empty_bad);
+    (ok ? g_stats.pass : g_stats.fail)++;
+    g_stats.worst_rel = std::max(g_stats.worst_rel, rel);
+    g_stats.worst_lse = std::max(g_stats.worst_lse, lse_err);
   }
 }
 
@@ -619,6 +848,9 @@ static std::vector<Batch> batches_small() {
 static void run_correctness(bool quick) {
   auto M = quick ? batches_small() : batches_main();
   auto Sm = batches_small();
+  test_merge_states<tv::Causal<S<BF, 128, 128, 32, 8, ATTN_KV_PAGED, 16>>>("bf16 d128 h32", 37);
+  test_merge_states<tv::Causal<S<HF, 96, 96, 32, 8, ATTN_KV_PAGED, 5>>>("f16 d96 h32", 29);
+  test_merge_states<tv::Causal<S<BF, 256, 256, 16, 2, ATTN_KV_PAGED, 5>>>("bf16 d256 h16", 300);
   test_variant<tv::Causal<S<BF, 128, 128, 32, 8, ATTN_KV_PAGED, 16>>, P128, D128>("causal bf16 d128 g4 paged16", M);
   test_variant<tv::Causal<S<HF, 128, 128, 32, 8, ATTN_KV_RAGGED, 0>>, P128b, D128b>("causal f16 d128 g4 ragged", M);
   test_variant<tv::Causal<S<BF, 64, 64, 8, 8, ATTN_KV_CONTIGUOUS, 0>>, P128, D128>("causal bf16 d64 g1 contig", Sm);
@@ -672,7 +904,8 @@ template <class V, class C> void time_prefill(const char *label) {
   pb.set_work(wl);
   auto kern = k_prefill<V, C>;
   const int smem = prefill_smem_bytes<V, C>();
-  const int grid = grid_for(kern, C::kThreads, smem, pb.args.num_work);
+  const int grid = grid_for(kern, C::kThreads, smem, pb.num_work);
+  pb.set_grid(grid, false); // round-robin: the v1 grid-stride order
   const float ms = median_ms([&] { kern<<<grid, C::kThreads, smem>>>(pb.args, pb.prm); }, 10);
   const double pairs = 4.0 * 4096.0 * 4097.0 / 2.0;
   const double tflops = 4.0 * D * pairs * V::kNumQHeads / (ms * 1e-3) / 1e12;
@@ -692,21 +925,20 @@ template <class V, class C> void time_decode(Problem<V> &pb, const char *label, 
   pb.set_work(wl);
   auto kern = k_decode<V, C>;
   const int smem = decode_smem_bytes<V, C>();
-  const int grid = grid_for(kern, C::kThreads, smem, pb.args.num_work);
-  const float ms = median_ms(
-      [&] {
-        kern<<<grid, C::kThreads, smem>>>(pb.args, pb.prm);
-        if (pb.args.num_merge)
-          k_merge<V><<<std::min(1024, (pb.args.num_merge + 3) / 4), 128>>>(pb.args, pb.prm);
-      },
-      20);
+  const int grid = grid_for(kern, C::kThreads, smem, pb.num_work);
+  pb.set_grid(grid, false); // round-robin: the v1 grid-stride order
+  // One launch per rep: split-KV merges are fused into the decode kernel.
+  const float ms = median_ms([&] { kern<<<grid, C::kThreads, smem>>>(pb.args, pb.prm); }, 20);
+  CK(cudaDeviceSynchronize());
+  if (const long bad = pb.check_counters())
+    std::printf("TIMING decode: %ld merge counters left non-zero!\n", bad);
   const int nreq = (int)pb.bt.kv_len.size();
   const double bytes = (double)nreq * pb.bt.kv_len[0] * V::kNumKVHeads *
                        (V::kHeadDimQK + V::kHeadDimVO) * 2;
   const double gbs = bytes / (ms * 1e-3) / 1e9;
   std::printf("TIMING decode %s cfg<%d,%d,%d,%d> split=%d items=%d grid=%d smem=%d: %.1f us, "
               "%.0f GB/s (%.1f%% of 3000)\n",
-              label, C::kBlockM, C::kBlockN, C::kNumWarps, C::kStages, chunk, pb.args.num_work, grid,
+              label, C::kBlockM, C::kBlockN, C::kNumWarps, C::kStages, chunk, pb.num_work, grid,
               smem, ms * 1e3, gbs, gbs / 30.0);
 }
 

@@ -134,6 +134,8 @@ Status Runner::planImpl(const BatchDesc &batch, const RunOptions &opts, CUstream
   po.deterministic = opts.deterministic;
   if (opts.minChunkTiles > 0)
     po.minChunkTiles = opts.minChunkTiles;
+  if (opts.splitGranularity > 0)
+    po.splitGranularity = opts.splitGranularity;
   if (reserved_) {
     if (pinned_ && po.forceKernel == KernelKind::kMerge)
       po.forceKernel = pinnedKernel_;

@@ -199,8 +199,8 @@ struct Planner {
   // Chunk sizes for a split with per-CTA target `target` (tile units).
   void autoSplit(std::vector<BaseItem> &base, double target) const {
     const double threshold = opts.splitAbove * target;
-    const double chunkCost =
-        std::max<double>(target, double(opts.minChunkTiles + opts.itemOverheadTiles));
+    const double chunkCost = std::max<double>(target / std::max(1, opts.splitGranularity),
+                                              double(opts.minChunkTiles + opts.itemOverheadTiles));
     for (BaseItem &bi : base) {
       bi.chunk = 0;
       if (double(bi.cost) <= threshold)
@@ -255,7 +255,8 @@ static Status buildWorkListImpl(const Manifest &m, const BatchInfo &info,
       info.qIndptr.size() != info.qLens.size() + 1)
     return invalidArgument("buildWorkList: the batch info is not validated");
   if (opts.numCtas < 0 || opts.kvChunk < 0 || opts.deterministicChunk <= 0 ||
-      opts.minChunkTiles < 1 || opts.itemOverheadTiles < 0 || !(opts.splitAbove >= 1.0))
+      opts.minChunkTiles < 1 || opts.itemOverheadTiles < 0 || !(opts.splitAbove >= 1.0) ||
+      opts.splitGranularity < 1)
     return invalidArgument("buildWorkList: invalid planner options");
   WorkList wl;
   ATTNRT_RETURN_IF_ERROR(chooseKernel(m, info, opts, &wl.kernel));

@@ -144,6 +144,10 @@ std::vector<Case> buildCases() {
     };
     // log(FLT_MAX) = 88.72: beyond that a float sum of the weights is +inf.
     c.check.lseInfAbove = 88.0;
+    // Weights of e^88 x v summed in fp32 (the reference sums in float64):
+    // outputs above 0.9 x FLT_MAX may overflow on the GPU (run 5: a
+    // reference of 3.18e38 = 0.94 x FLT_MAX came out +inf in 7 elements).
+    c.check.nearMax = 0.9;
     cases.push_back(c);
   }
   {

@@ -42,6 +42,22 @@ if(NOT out MATCHES "^OK\n?$")
   message(FATAL_ERROR "consumer printed:\n${out}\n(expected OK)")
 endif()
 
+# examples/embed: the engine example builds against the installed package
+# (its kernels header emitted by the installed attnc). Running it needs a GPU:
+# scripts/gpu-stage.sh carries it to the GPU machine.
+if(DEFINED EMBED_SOURCE_DIR)
+  run("embed configure" ${CMAKE_COMMAND} -G ${CONSUMER_GENERATOR}
+    -S ${EMBED_SOURCE_DIR} -B ${WORK_DIR}/embed-build
+    -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_CXX_COMPILER=${CONSUMER_CXX_COMPILER}
+    -DCMAKE_PREFIX_PATH=${prefix}
+    "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_LINKER_FLAGS}")
+  run("embed build" ${CMAKE_COMMAND} --build ${WORK_DIR}/embed-build)
+  if(NOT EXISTS ${WORK_DIR}/embed-build/embed-engine)
+    message(FATAL_ERROR "examples/embed built no embed-engine")
+  endif()
+endif()
+
 run("installed attnc --version" ${prefix}/bin/attnc --version)
 if(NOT out MATCHES "^attnc ")
   message(FATAL_ERROR "attnc --version printed:\n${out}")

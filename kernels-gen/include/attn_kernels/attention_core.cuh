@@ -414,12 +414,12 @@ struct AttentionCTA {
 #pragma unroll
           for (int w = 0; w < WARPS_N; ++w)
             M = fmaxf(M, cm[w * BLOCK_M + r]);
-          const float base = M == neg_inf() ? 0.f : M * kC;
+          const float mref = M == neg_inf() ? 0.f : M; // softmax.cuh: (x - m) * c
           float L = 0.f;
 #pragma unroll
           for (int w = 0; w < WARPS_N; ++w)
-            L += cl[w * BLOCK_M + r] * fast_exp2(cm[w * BLOCK_M + r] * kC - base);
-          factor = fast_exp2(m[mt][h] * kC - base);
+            L += cl[w * BLOCK_M + r] * fast_exp2((cm[w * BLOCK_M + r] - mref) * kC);
+          factor = fast_exp2((m[mt][h] - mref) * kC);
           m[mt][h] = M;
           l[mt][h] = L;
         } else {
@@ -477,10 +477,11 @@ struct AttentionCTA {
           continue;
         // A row with no kept key (l == 0) yields 0 and LSE -inf, no hook.
         // normalize = none has no kept-key count: a zero weight sum stands in.
-        const bool has = V::kSoftmax ? lsum > 0.f : lsum != 0.f;
+        // A NaN sum is not "no key": it propagates to the output and LSE.
+        const bool has = lsum != 0.f;
         const float inv = V::kSoftmax ? (has ? 1.f / lsum : 0.f) : 1.f;
         const float lse = V::kSoftmax ? softmax_lse(m[mt][h], lsum, kC)
-                                      : (lsum > 0.f ? __logf(lsum) : neg_inf());
+                                      : (has ? __logf(lsum) : neg_inf());
         const int r = p / G;
         const int head = rows.head[mt][h];
         const int64_t qrow = (int64_t)item.q_row0 + item.q_begin + r;

@@ -28,6 +28,11 @@
 
 namespace attn_kernels {
 
+// max that returns NaN when either operand is NaN (fmaxf returns the other).
+__device__ __forceinline__ float nan_max(float a, float b) {
+  return (a != a || b != b) ? __int_as_float(0x7fffffff) : fmaxf(a, b);
+}
+
 template <class Variant>
 __device__ __forceinline__ void merge_row(const AttnArgs &args,
                                           const typename Variant::Params &params,
@@ -38,12 +43,14 @@ __device__ __forceinline__ void merge_row(const AttnArgs &args,
   constexpr int kChunks = DVO / 4;
   constexpr int kPerLane = (kChunks + 31) / 32;
   // Max LSE: lanes read different slots at once.
+  // A NaN part (it read a NaN) makes the row NaN, as unsplit: fmaxf alone
+  // would drop it.
   float M = neg_inf();
   for (int c = lane; c < it.num_slots; c += 32)
-    M = fmaxf(M, __ldcg(args.partial_lse + (int64_t)it.first_slot + (int64_t)c * it.slot_stride));
+    M = nan_max(M, __ldcg(args.partial_lse + (int64_t)it.first_slot + (int64_t)c * it.slot_stride));
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1)
-    M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, off));
+    M = nan_max(M, __shfl_xor_sync(0xffffffffu, M, off));
   const float base = M == neg_inf() ? 0.f : M;
   float acc[kPerLane][4];
 #pragma unroll
@@ -72,7 +79,9 @@ __device__ __forceinline__ void merge_row(const AttnArgs &args,
   }
   const bool has = M != neg_inf();
   const float inv = Variant::kSoftmax ? (has ? 1.f / wsum : 0.f) : 1.f;
-  const float lse = has ? M + __logf(wsum) : neg_inf();
+  // normalize = none: a part whose weight sum overflowed has lse = +inf, and
+  // so has the whole (exp(inf - inf) would say NaN).
+  const float lse = !has ? neg_inf() : (M == -neg_inf() ? M : M + __logf(wsum));
   const int q_begin = args.q_indptr[it.request];
   const int q_len = args.q_indptr[it.request + 1] - q_begin;
   const int kv_len = args.kv_lens[it.request];

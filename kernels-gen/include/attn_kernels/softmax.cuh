@@ -37,8 +37,13 @@ __device__ __forceinline__ void online_softmax_step(float (&s)[MT][NB][4], float
       mx = quad_max(mx);
       // The -inf trap: while every key so far is masked, m = -inf and
       // x - m would be NaN; subtracting 0 instead gives exp2(-inf) = 0.
-      const float base = (mx == neg_inf()) ? 0.f : mx * c;
-      const float alpha = fast_exp2(m[mt][h] * c - base);
+      // (x - m) * c, not fma(x, c, -m * c): with large logits (scale 1e4,
+      // |x * c| ~ 1e6) the rounding of m * c alone is worth whole powers of
+      // two, and the row's maximum could come out as exp2(+4096) = inf.
+      // x - m is exact for the keys that matter (Sterbenz), so p is accurate
+      // at any scale; the extra multiply hides behind the MUFU exp2.
+      const float mref = (mx == neg_inf()) ? 0.f : mx;
+      const float alpha = fast_exp2((m[mt][h] - mref) * c);
       const bool moved = mx != m[mt][h];
       m[mt][h] = mx;
       float sum = 0.f;
@@ -46,7 +51,7 @@ __device__ __forceinline__ void online_softmax_step(float (&s)[MT][NB][4], float
       for (int nb = 0; nb < NB; ++nb) {
 #pragma unroll
         for (int e = 0; e < 2; ++e) {
-          const float p = fast_exp2(fmaf(s[mt][nb][2 * h + e], c, -base));
+          const float p = fast_exp2((s[mt][nb][2 * h + e] - mref) * c);
           s[mt][nb][2 * h + e] = p;
           sum += p;
         }
@@ -72,8 +77,10 @@ __device__ __forceinline__ void online_softmax_step(float (&s)[MT][NB][4], float
 }
 
 // Natural-log LSE of a finished row; -inf for a row with no kept key.
+// NaN propagates: a row that read a NaN (or a +inf logit: inf - inf) has
+// l = NaN, and its LSE is NaN too, as in the reference.
 __device__ __forceinline__ float softmax_lse(float m, float l, float c) {
-  return l > 0.f ? (m * c + __log2f(l)) * kLn2 : neg_inf();
+  return l == 0.f ? neg_inf() : (m * c + __log2f(l)) * kLn2;
 }
 
 } // namespace attn_kernels

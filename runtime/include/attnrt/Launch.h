@@ -40,6 +40,7 @@ struct RunOptions {
   int maxGrid = 0;       // > 0: cap the persistent grid (tests, benchmarks)
   int ctasPerSM = 0;     // > 0: CTAs per SM of the grid (default: the kernel's occupancy)
   int minChunkTiles = 0; // > 0: smallest automatic split chunk, in key tiles
+  int splitGranularity = 0; // > 0: chunks of 1/N of the per-CTA average (PlanOptions)
   // Bit-identical output for a request whatever else is in the batch: split
   // sizes depend only on the request's own length, merges run in chunk order.
   bool deterministic = false;

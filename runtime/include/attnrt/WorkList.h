@@ -85,6 +85,10 @@ struct PlanOptions {
   // below minChunkTiles tiles.
   double splitAbove = 2.0;
   int minChunkTiles = 4;
+  // Chunks of about 1/splitGranularity of the per-CTA average: finer chunks
+  // let LPT even out CTAs (the most loaded ends at most one chunk above the
+  // average) at the price of more partial states to merge.
+  int splitGranularity = 1;
   // Deterministic mode: decode requests longer than deterministicChunk keys
   // are split into chunks of exactly that many (a multiple of block_n), no
   // matter what else is in the batch.

@@ -4,7 +4,7 @@
 
 // d = 128, group 4: the wide prefill tile, 16-row decode.
 // CHECK-LABEL: attn.variant @d128
-// CHECK-SAME: kernel_configs = {decode = {block_m = 16 : i64, block_n = 32 : i64, num_warps = 2 : i64, stages = 3 : i64}, merge = {num_warps = 4 : i64}, prefill = {block_m = 128 : i64, block_n = 32 : i64, num_warps = 4 : i64, stages = 3 : i64}, template = "sm80"}
+// CHECK-SAME: kernel_configs = {decode = {block_m = 16 : i64, block_n = 64 : i64, num_warps = 4 : i64, stages = 3 : i64}, merge = {num_warps = 4 : i64}, prefill = {block_m = 128 : i64, block_n = 32 : i64, num_warps = 4 : i64, stages = 3 : i64}, template = "sm80"}
 attn.variant @d128 attributes {dtype = bf16, head_dim_qk = 128 : i64, head_dim_vo = 128 : i64, kv_layout = #attn<kv_layout ragged>, normalize = #attn<normalize softmax>, num_kv_heads = 8 : i64, num_q_heads = 32 : i64, scale = 0.088388 : f64} {
 }
 
@@ -30,7 +30,7 @@ attn.variant @mla attributes {dtype = bf16, head_dim_qk = 192 : i64, head_dim_vo
 
 // d = 64 with a GQA group of 32 heads: 32 packed decode rows.
 // CHECK-LABEL: attn.variant @wide_group
-// CHECK-SAME: decode = {block_m = 32 : i64, block_n = 32 : i64, num_warps = 2 : i64, stages = 3 : i64}
+// CHECK-SAME: decode = {block_m = 32 : i64, block_n = 64 : i64, num_warps = 4 : i64, stages = 3 : i64}
 // CHECK-SAME: prefill = {block_m = 128 : i64, block_n = 32 : i64, num_warps = 4 : i64, stages = 3 : i64}
 attn.variant @wide_group attributes {dtype = bf16, head_dim_qk = 64 : i64, head_dim_vo = 64 : i64, kv_layout = #attn<kv_layout contiguous>, normalize = #attn<normalize softmax>, num_kv_heads = 1 : i64, num_q_heads = 32 : i64, scale = 0.125 : f64} {
 }
