@@ -64,6 +64,12 @@ struct AttentionCTA {
 
   // x-domain -> base-2 logits (softmax.cuh).
   static constexpr float kC = V::kHasLogits ? kLog2e : V::kScale * kLog2e;
+  // normalize = none in f16: weights go into the f16 P operand of P.V, whose
+  // largest finite value is 65504. Each row keeps its weights under 2^14 by
+  // an exact power of two 2^-E (E in m, like softmax's running max: o is
+  // rescaled when E grows; the result is multiplied back by 2^E in fp32).
+  // bf16 has fp32's range and needs none of it.
+  static constexpr bool kScaleWeights = !V::kSoftmax && !DTypeTraits<DT>::kIsBF16;
 
   // Per-thread row facts for its 2*kMT accumulator rows.
   struct Rows {
@@ -174,7 +180,7 @@ struct AttentionCTA {
 #pragma unroll
       for (int db = 0; db < kDB; ++db)
         o[mt][db][0] = o[mt][db][1] = o[mt][db][2] = o[mt][db][3] = 0.f;
-      m[mt][0] = m[mt][1] = neg_inf();
+      m[mt][0] = m[mt][1] = kScaleWeights ? 0.f : neg_inf();
       l[mt][0] = l[mt][1] = 0.f;
     }
 
@@ -338,6 +344,8 @@ struct AttentionCTA {
             s[mt][nb][e] = wgt;
             l[mt][h] += wgt;
           }
+      if constexpr (kScaleWeights)
+        scale_weights(s, m, o);
     }
 
     // ---- O += P V
@@ -363,6 +371,41 @@ struct AttentionCTA {
         }
       }
     }
+  }
+
+  // kScaleWeights: raises each row's exponent E (in m) so that this tile's
+  // largest |weight| x 2^-E <= 2^14, rescales o by the change (exact), and
+  // scales the weights by 2^-E. Infinite or NaN weights are left as they
+  // are: they are the result in fp32 too.
+  __device__ __forceinline__ static void scale_weights(float (&s)[kMT][kNB][4],
+                                                       float (&m)[kMT][2],
+                                                       float (&o)[kMT][kDB][4]) {
+#pragma unroll
+    for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        float amax = 0.f;
+#pragma unroll
+        for (int nb = 0; nb < kNB; ++nb)
+          amax = fmaxf(amax, fmaxf(fabsf(s[mt][nb][2 * h]), fabsf(s[mt][nb][2 * h + 1])));
+        amax = quad_max(amax);
+        if (amax < __int_as_float(0x7f800000) && amax > exp2f(m[mt][h] + 14.f)) { // finite
+          const float e_new = ceilf(log2f(amax)) - 14.f;
+          const float factor = exp2f(m[mt][h] - e_new);
+#pragma unroll
+          for (int db = 0; db < kDB; ++db) {
+            o[mt][db][2 * h] *= factor;
+            o[mt][db][2 * h + 1] *= factor;
+          }
+          m[mt][h] = e_new;
+        }
+        const float scale = exp2f(-m[mt][h]);
+#pragma unroll
+        for (int nb = 0; nb < kNB; ++nb) {
+          s[mt][nb][2 * h] *= scale;
+          s[mt][nb][2 * h + 1] *= scale;
+        }
+      }
   }
 
   __device__ __forceinline__ static bool kept(const Params &params, const ItemInfo &item,
@@ -428,6 +471,14 @@ struct AttentionCTA {
           for (int w = 0; w < WARPS_N; ++w)
             L += cl[w * BLOCK_M + r];
           l[mt][h] = L;
+          if constexpr (kScaleWeights) { // bring every warp's o to the largest E
+            float E = cm[r];
+#pragma unroll
+            for (int w = 1; w < WARPS_N; ++w)
+              E = fmaxf(E, cm[w * BLOCK_M + r]);
+            factor = exp2f(m[mt][h] - E);
+            m[mt][h] = E;
+          }
         }
         float *row = co + (wn * BLOCK_M + r) * kCombineStride + 2 * (lane % 4);
 #pragma unroll
@@ -479,7 +530,8 @@ struct AttentionCTA {
         // normalize = none has no kept-key count: a zero weight sum stands in.
         // A NaN sum is not "no key": it propagates to the output and LSE.
         const bool has = lsum != 0.f;
-        const float inv = V::kSoftmax ? (has ? 1.f / lsum : 0.f) : 1.f;
+        const float inv = V::kSoftmax ? (has ? 1.f / lsum : 0.f)
+                                      : (kScaleWeights ? exp2f(m[mt][h]) : 1.f);
         const float lse = V::kSoftmax ? softmax_lse(m[mt][h], lsum, kC)
                                       : (has ? __logf(lsum) : neg_inf());
         const int r = p / G;
