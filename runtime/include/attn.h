@@ -236,6 +236,12 @@ typedef struct attn_run_options {
   attn_kernel_choice force_kernel;
   int32_t max_grid;      /* > 0: cap the persistent grid */
   int32_t deterministic; /* nonzero: bit-identical per request, whatever the batch */
+  /* Optional (plan only): the params the planner's tile costs may read (a
+   * window size...), usually the handle later passed to run. NULL: the
+   * manifest's defaults; tiles that depend on missing values count as
+   * visited (only the load balance suffers). A bad handle is
+   * ATTN_INVALID_HANDLE. attn_runner_forward uses its own params. */
+  attn_params host_params;
 } attn_run_options;
 
 /* Validates the batch against the module (ATTN_INVALID_ARGUMENT with the

@@ -178,6 +178,11 @@ Status planImpl(attn_runner runner, const attn_batch *batch, const attn_run_opti
   ATTNRT_RETURN_IF_ERROR(toBatch(batch, &desc));
   RunOptions opts;
   ATTNRT_RETURN_IF_ERROR(toOptions(options, &opts));
+  std::shared_ptr<ParamsObject> hostParams; // alive for the call
+  if (options && options->host_params) {
+    ATTNRT_RETURN_IF_ERROR(lookup(raw(options->host_params), HandleKind::kParams, &hostParams));
+    opts.hostParams = &hostParams->set;
+  }
   return driverPlan(r->driver, desc, opts, stream);
 }
 

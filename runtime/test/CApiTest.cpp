@@ -682,3 +682,30 @@ TEST(CApiWrapper, PickArtifact) {
 }
 
 } // namespace
+
+namespace {
+// Plan-time host params for the tile costs: a live handle is accepted, a
+// destroyed one is an invalid handle, and the runner still plans afterwards.
+TEST(CApi, PlanWithHostParams) {
+  attn_module m = loadSample();
+  attn_runner r = nullptr;
+  ASSERT_OK(attn_runner_create(m, nullptr, &r));
+  attn_params p = nullptr;
+  ASSERT_OK(attn_params_create(&p));
+  SampleBatch sb;
+  attn_batch b = sb.get();
+  attn_run_options o{};
+  o.host_params = p;
+  ASSERT_OK(attn_runner_plan(r, &b, &o, nullptr));
+  attn_params gone = nullptr;
+  ASSERT_OK(attn_params_create(&gone));
+  ASSERT_OK(attn_params_destroy(gone));
+  o.host_params = gone;
+  EXPECT_ATTN(attn_runner_plan(r, &b, &o, nullptr), ATTN_INVALID_HANDLE, "was already destroyed");
+  o.host_params = nullptr;
+  ASSERT_OK(attn_runner_plan(r, &b, &o, nullptr));
+  ASSERT_OK(attn_params_destroy(p));
+  ASSERT_OK(attn_runner_destroy(r));
+  ASSERT_OK(attn_module_destroy(m));
+}
+} // namespace
