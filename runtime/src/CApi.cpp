@@ -16,10 +16,12 @@
 #include "attnrt/Launch.h"
 #include "attnrt/Manifest.h"
 
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <memory>
 #include <sstream>
+#include <cstring>
 #include <string>
 
 using namespace attnrt;
@@ -44,6 +46,16 @@ static_assert(ATTN_KV_LAYOUT_PAGED == int(KvLayout::kPaged) &&
 static_assert(ATTN_DOMAIN_TOKENS == int(ParamDomain::kTokens), "");
 
 namespace {
+
+// The integer a C caller put in an enum-typed argument. C lets any int through
+// (attn_kernel_choice)7; in C++ loading such an enum is undefined, so the
+// bits are copied out as an int before anything looks at them.
+template <typename E> int enumBits(const E &e) {
+  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
 
 uintptr_t raw(const void *handle) { return reinterpret_cast<uintptr_t>(handle); }
 
@@ -95,7 +107,7 @@ Status toOptions(const attn_run_options *o, RunOptions *out) {
   out->noSplit = o->no_split != 0;
   out->maxGrid = o->max_grid;
   out->deterministic = o->deterministic != 0;
-  switch (o->force_kernel) {
+  switch (enumBits(o->force_kernel)) {
   case ATTN_KERNEL_AUTO:
     out->forceKernel = KernelKind::kMerge; // attnrt's "choose"
     break;
@@ -106,7 +118,7 @@ Status toOptions(const attn_run_options *o, RunOptions *out) {
     out->forceKernel = KernelKind::kDecode;
     break;
   default:
-    return invalidArgument("options.force_kernel is " + std::to_string(int(o->force_kernel)) +
+    return invalidArgument("options.force_kernel is " + std::to_string(enumBits(o->force_kernel)) +
                            ", not an attn_kernel_choice");
   }
   return Status::Ok();
@@ -205,7 +217,8 @@ int attn_api_version(void) { return ATTN_API_VERSION; }
 
 int attn_abi_version(void) { return ATTN_ABI_VERSION; }
 
-const char *attn_status_name(attn_status code) {
+const char *attn_status_name(attn_status status) {
+  const int code = enumBits(status);
   if (code == ATTN_INVALID_HANDLE)
     return "invalid handle";
   if (code < ATTN_OK || code > ATTN_INTERNAL)
@@ -358,15 +371,16 @@ attn_status attn_params_set_array(attn_params params, const char *name, attn_par
     // Handle and name first, so the same misuse gives the same message in
     // every setter.
     ATTNRT_RETURN_IF_ERROR(setParam(params, name, [](ParamSet &, const std::string &) {}));
-    if (type != ATTN_PARAM_F32 && type != ATTN_PARAM_I32)
-      return invalidArgument("type is " + std::to_string(int(type)) +
+    const int typeBits = enumBits(type);
+    if (typeBits != ATTN_PARAM_F32 && typeBits != ATTN_PARAM_I32)
+      return invalidArgument("type is " + std::to_string(typeBits) +
                              ", not an attn_param_type");
     if (count < 0)
       return invalidArgument("count is " + std::to_string(count) + ", must be >= 0");
     if (device_data == 0 && count > 0)
       return invalidArgument(std::string("array '") + name + "' has " +
                              std::to_string(count) + " elements but a null device address");
-    ParamType t = type == ATTN_PARAM_F32 ? ParamType::kF32 : ParamType::kI32;
+    ParamType t = typeBits == ATTN_PARAM_F32 ? ParamType::kF32 : ParamType::kI32;
     return setParam(params, name, [&](ParamSet &s, const std::string &n) {
       s.setArray(n, t, device_data, count);
     });
