@@ -213,6 +213,23 @@ struct Planner {
     }
   }
 
+  // Estimated item costs of a split decision (a chunk costs its share of
+  // the item's tiles plus the per-item overhead): enough to compare plans.
+  std::vector<int64_t> chunkCosts(const std::vector<BaseItem> &base) const {
+    std::vector<int64_t> costs;
+    for (const BaseItem &bi : base) {
+      if (bi.chunk == 0) {
+        costs.push_back(bi.cost);
+        continue;
+      }
+      const int64_t chunks = ceilDiv(bi.item.kv_end, bi.chunk);
+      const int64_t tiles = bi.cost - opts.itemOverheadTiles;
+      for (int64_t c = 0; c < chunks; ++c)
+        costs.push_back(ceilDiv(tiles, chunks) + opts.itemOverheadTiles);
+    }
+    return costs;
+  }
+
   struct Counts {
     int64_t items = 0, slots = 0, merges = 0;
   };
@@ -238,6 +255,22 @@ struct Planner {
            c.items <= INT32_MAX && c.slots <= INT32_MAX && c.merges <= INT32_MAX;
   }
 };
+
+// The most loaded CTA after longest-first assignment of `costs` to `ctas`.
+int64_t lptMaxLoad(std::vector<int64_t> costs, int64_t ctas) {
+  std::sort(costs.begin(), costs.end(), std::greater<int64_t>());
+  std::priority_queue<int64_t, std::vector<int64_t>, std::greater<int64_t>> heap;
+  for (int64_t c = 0; c < ctas; ++c)
+    heap.push(0);
+  int64_t most = 0;
+  for (int64_t c : costs) {
+    int64_t l = heap.top() + c;
+    heap.pop();
+    heap.push(l);
+    most = std::max(most, l);
+  }
+  return most;
+}
 
 Status capacityError(const char *what, int64_t need, int64_t cap) {
   return invalidArgument(std::string("capacity exceeded: the batch needs ") +
@@ -287,8 +320,10 @@ static Status buildWorkListImpl(const Manifest &m, const BatchInfo &info,
         bi.chunk = chunk < bi.item.kv_end ? chunk : 0;
     }
   } else if (decode && opts.numCtas > 0 && !base.empty()) {
-    // Split items much longer than the per-CTA average; back off (a coarser
-    // split) until the result fits the capacities.
+    // Split items longer than the per-CTA average; back off (a coarser
+    // split) until the result fits the capacities. Keep the split only if
+    // it really lowers the most loaded CTA.
+    const int64_t unsplitMax = lptMaxLoad(p.chunkCosts(base), numCtas);
     double target = double(totalCost) / double(numCtas);
     for (int attempt = 0; attempt < 40; ++attempt) {
       p.autoSplit(base, target);
@@ -296,6 +331,9 @@ static Status buildWorkListImpl(const Manifest &m, const BatchInfo &info,
         break;
       target *= 2;
     }
+    if (double(lptMaxLoad(p.chunkCosts(base), numCtas)) > 0.95 * double(unsplitMax))
+      for (BaseItem &bi : base)
+        bi.chunk = 0;
   }
   Planner::Counts need = p.count(base);
   if (!p.fits(need)) {

@@ -82,8 +82,11 @@ struct PlanOptions {
   KernelKind forceKernel = KernelKind::kMerge;
   // Automatic split (decode only): items costing more than splitAbove x the
   // per-CTA average are cut into chunks of about the average, but never
-  // below minChunkTiles tiles.
-  double splitAbove = 2.0;
+  // below minChunkTiles tiles. The split is kept only when it lowers the
+  // most loaded CTA (LPT simulated both ways) by at least 5 %: splitting
+  // equal items that merely outnumber nothing (400 items on 528 CTAs) would
+  // add merges and gain nothing.
+  double splitAbove = 1.0;
   int minChunkTiles = 4;
   // Chunks of about 1/splitGranularity of the per-CTA average: finer chunks
   // let LPT even out CTAs (the most loaded ends at most one chunk above the
