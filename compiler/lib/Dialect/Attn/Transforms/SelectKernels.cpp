@@ -48,11 +48,30 @@ int64_t classifierOps(VariantOp v) {
   return n;
 }
 
+// A logits hook keeps its temporaries live inside the 32-rows-per-warp
+// softmax, which since the exact (x - m) * c form sits at 255 registers
+// without one: alibi (bias from a per-head slope array) spilled in both
+// 32-row configs and ended on the first 16-row one after two doomed
+// compiles (2.35 s cold). Start such variants there.
+bool hasLogitsHook(VariantOp v) { return static_cast<bool>(v.getHook(HookKind::logits)); }
+
 KernelConfig firstPrefill(VariantOp v, int64_t rowBytes) {
   std::vector<KernelConfig> list = prefillCandidates(rowBytes);
-  if (classifierOps(v) >= kHeavyClassifierOps)
+  if (classifierOps(v) >= kHeavyClassifierOps || hasLogitsHook(v))
     for (const KernelConfig &c : list)
       if (c.blockM / c.numWarps == 16)
+        return c;
+  return list.front();
+}
+
+// The 4-warp decode config holds four warps' worth of classifier scalars per
+// CTA; the heavy classifier (chunked) spilled there and ended on the 2-warp
+// one. Start heavy-classifier variants at the first 2-warp candidate.
+KernelConfig firstDecode(VariantOp v, int64_t rowBytes) {
+  std::vector<KernelConfig> list = decodeCandidates(rowBytes, v.getGroupSize());
+  if (classifierOps(v) >= kHeavyClassifierOps)
+    for (const KernelConfig &c : list)
+      if (c.numWarps == 2)
         return c;
   return list.front();
 }
@@ -63,7 +82,7 @@ struct SelectKernelsPass : attn::impl::AttnSelectKernelsBase<SelectKernelsPass> 
     int64_t dim = std::max(v.getHeadDimQk(), v.getHeadDimVo());
     int64_t rowBytes = dim * elementBytes(v.getDtype());
     KernelConfig prefill = firstPrefill(v, rowBytes);
-    KernelConfig decode = decodeCandidates(rowBytes, v.getGroupSize()).front();
+    KernelConfig decode = firstDecode(v, rowBytes);
     KernelConfig merge{0, 0, 4, 0};
     v->setAttr(kKernelConfigsAttrName,
                buildKernelConfigsAttr(&getContext(), "sm80",
