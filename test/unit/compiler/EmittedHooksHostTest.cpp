@@ -18,6 +18,8 @@
 
 #include "mlir/IR/MLIRContext.h"
 
+#include "HostPrelude.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -41,32 +43,6 @@ namespace {
 
 using attn::ref::Value;
 
-// Stands in for the CUDA device-only intrinsics the emitted hooks may call;
-// cuda_bf16.h itself compiles for the host.
-const char *kPrelude = R"(
-#include <cmath>
-#include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <climits>
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include "attn_kernels/abi.h"
-using std::signbit;
-static inline int __float2int_rz(float x) { if (x >= 2147483647.0f) return INT_MAX; if (x <= -2147483648.0f) return INT_MIN; return (int)x; }
-static inline long long __float2ll_rz(float x) { if (x >= 9.2233720e18f) return LLONG_MAX; if (x <= -9.2233720e18f) return LLONG_MIN; return (long long)x; }
-static inline unsigned __float2uint_rz(float x) { if (x <= 0) return 0; if (x >= 4294967295.0f) return UINT_MAX; return (unsigned)x; }
-static inline unsigned long long __float2ull_rz(float x) { if (x <= 0) return 0; if (x >= 1.8446744e19f) return ULLONG_MAX; return (unsigned long long)x; }
-static inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }
-static inline int __float_as_int(float f) { int i; std::memcpy(&i, &f, 4); return i; }
-template <typename T> static inline T __ldg(const T *p) { return *p; }
-static inline int __ffs(int x) { return __builtin_ffs(x); }
-static inline int __ffsll(long long x) { return __builtin_ffsll(x); }
-static inline int __clz(int x) { return x ? __builtin_clz((unsigned)x) : 32; }
-static inline int __clzll(long long x) { return x ? __builtin_clzll((unsigned long long)x) : 64; }
-static inline int __popc(unsigned x) { return __builtin_popcount(x); }
-static inline int __popcll(unsigned long long x) { return __builtin_popcountll(x); }
-)";
 
 struct Built {
   std::unique_ptr<mlir::MLIRContext> context;
@@ -90,7 +66,6 @@ struct Call {
   int64_t request = 0;
 };
 
-std::string cType(bool isFloat) { return isFloat ? "float" : "int"; }
 
 /// C++ for the driver: the params, the calls, and a print of each result.
 std::string driverSource(attn::VariantOp v, const attn::ref::ParamValues &params,
@@ -232,7 +207,7 @@ TEST_P(EmittedHooks, MatchTheInterpreter) {
   std::string cpp = dir + ".cpp", exe = dir + ".bin", out = dir + ".out";
   {
     std::ofstream f(cpp);
-    f << kPrelude << "\n" << source << "\n" << driverSource(v, problem.params, kvLens, calls);
+    f << attn_test::kHostPrelude << "\n" << source << "\n" << driverSource(v, problem.params, kvLens, calls);
   }
   std::string cmd = std::string(ATTN_HOST_CXX) + " -std=c++17 -O1 -w -I" + ATTN_CUDA_INCLUDE +
                     " -I" + ATTN_SOURCE_DIR + "/kernels-gen/include " + cpp + " -o " + exe +
