@@ -43,7 +43,6 @@ namespace {
 
 using attn::ref::Value;
 
-
 struct Built {
   std::unique_ptr<mlir::MLIRContext> context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
@@ -65,7 +64,6 @@ struct Call {
   std::vector<Value> args;
   int64_t request = 0;
 };
-
 
 /// C++ for the driver: the params, the calls, and a print of each result.
 std::string driverSource(attn::VariantOp v, const attn::ref::ParamValues &params,
