@@ -178,6 +178,7 @@ struct Planner {
         // an item never straddles a block_q boundary.
         if (m.kvLayout == KvLayout::kBlockSparse && m.blockQ > 0)
           q1 = std::min(q1, (q0 / m.blockQ + 1) * m.blockQ);
+        int64_t headCost = -1; // the tile count is the same for every head unless it depends on it
         for (int64_t h = 0; h < H; ++h) {
           BaseItem bi;
           bi.item.request = static_cast<int32_t>(b);
@@ -188,7 +189,9 @@ struct Planner {
           bi.item.kv_end = static_cast<int32_t>(kvLen);
           bi.item.partial_slot = -1;
           bi.item.merge_group = -1;
-          bi.cost = cost(bi.item);
+          if (headCost < 0 || counter.dependsOnKvHead())
+            headCost = cost(bi.item);
+          bi.cost = headCost;
           out.push_back(bi);
         }
       }
@@ -353,6 +356,8 @@ static Status buildWorkListImpl(const Manifest &m, const BatchInfo &info,
   costs.reserve(size_t(need.items));
   int64_t slots = 0, maxChunk = 0;
   const int64_t G = m.groupSize;
+  int32_t chunkedRequest = -1, chunkedQBegin = -1;
+  std::vector<int64_t> chunkCosts;
   for (const BaseItem &bi : base) {
     if (bi.chunk == 0) {
       items.push_back(bi.item);
@@ -372,6 +377,13 @@ static Status buildWorkListImpl(const Manifest &m, const BatchInfo &info,
                                                    : wl.mergeGroupIndptr.size() - 1);
     if (wl.mergeGroupIndptr.empty())
       wl.mergeGroupIndptr.push_back(0);
+    // The previous base item's chunks (same rows, the previous KV head) cost
+    // the same unless the tile count depends on the head.
+    const bool reuse = !p.counter.dependsOnKvHead() && chunkedRequest == it0.request &&
+                       chunkedQBegin == it0.q_begin && chunkCosts.size() == size_t(chunks);
+    chunkedRequest = it0.request;
+    chunkedQBegin = it0.q_begin;
+    chunkCosts.resize(size_t(chunks));
     for (int64_t c = 0; c < chunks; ++c) {
       AttnWorkItem it = it0;
       it.kv_begin = static_cast<int32_t>(c * bi.chunk);
@@ -379,7 +391,9 @@ static Status buildWorkListImpl(const Manifest &m, const BatchInfo &info,
       it.partial_slot = static_cast<int32_t>(firstSlot + c * stride);
       it.merge_group = group;
       items.push_back(it);
-      costs.push_back(p.cost(it));
+      costs.push_back(reuse ? chunkCosts[size_t(c)] : p.cost(it));
+      if (!reuse)
+        chunkCosts[size_t(c)] = costs.back();
     }
     for (int64_t r = it0.q_begin; r < it0.q_end; ++r)
       for (int64_t g = 0; g < G; ++g) {

@@ -44,6 +44,9 @@ public:
   virtual ~TileCounter() = default;
   virtual int64_t countTiles(const AttnWorkItem &item, const BatchInfo &info, int blockM,
                              int blockN) const;
+  // Whether the count can differ between KV heads of the same rows and keys
+  // (when it cannot, the planner counts once per request and query tile).
+  virtual bool dependsOnKvHead() const { return false; }
 };
 
 // Counts with the host twin of the variant's tile classifier (bound to this
@@ -56,6 +59,7 @@ public:
   explicit ClassifierTileCounter(const HostClassifier &c) : c_(c) {}
   int64_t countTiles(const AttnWorkItem &item, const BatchInfo &info, int blockM,
                      int blockN) const override;
+  bool dependsOnKvHead() const override { return c_.readsHead(); }
 
 private:
   int classifyPacked(const AttnWorkItem &item, const BatchInfo &info, int q0, int q1, int k0,
