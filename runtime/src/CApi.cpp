@@ -480,7 +480,13 @@ attn_status attn_runner_forward(attn_runner runner, const attn_batch *batch,
     ATTNRT_RETURN_IF_ERROR(lookup(raw(params), HandleKind::kParams, &p));
     if (!tensors)
       return nullArg("tensors");
-    ATTNRT_RETURN_IF_ERROR(planImpl(runner, batch, options, stream));
+    // As attn.h promises: forward's params also feed the planner's tile costs.
+    attn_run_options withParams{};
+    if (options)
+      withParams = *options;
+    if (!withParams.host_params)
+      withParams.host_params = params;
+    ATTNRT_RETURN_IF_ERROR(planImpl(runner, batch, &withParams, stream));
     return runImpl(runner, tensors, params, stream);
   });
 }
