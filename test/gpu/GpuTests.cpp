@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Compare.h"
+#include "EdgeSupport.h"
 #include "GpuRun.h"
 #include "HostTensors.h"
 #include "VariantBuilder.h"
@@ -192,14 +193,6 @@ int compileMatrixOnly(const std::string &dir, const std::string &filter, bool qu
   return failed ? 1 : 0;
 }
 
-std::string archOf(CUdevice dev) {
-  int major = 0, minor = 0;
-  cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
-  cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
-  std::string arch = "sm_" + std::to_string(major) + std::to_string(minor);
-  return major == 9 ? arch + "a" : arch;
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -231,28 +224,10 @@ int main(int argc, char **argv) {
   if (compileOnly)
     return compileMatrixOnly(examplesDir, filter, quick, jobs);
 
-  CUresult init = cuInit(0);
-  int devices = 0;
-  if (init == CUDA_SUCCESS)
-    cuDeviceGetCount(&devices);
-  if (init != CUDA_SUCCESS || devices == 0) {
-    std::printf("GPU tests skipped: no CUDA device (%s)\n",
-                init == CUDA_SUCCESS ? "no devices" : cudaError(init, "cuInit").c_str());
-    std::printf("0 passed, 0 failed, 1 skipped\n");
-    return 0;
-  }
-  CUcontext ctx = nullptr;
-  attnrt::Status st = attnrt::initDevice(0, &ctx);
-  if (!st.ok()) {
-    std::printf("cannot initialize the GPU: %s\n", st.toString().c_str());
-    return 2;
-  }
-  CUdevice dev;
-  cuCtxGetDevice(&dev);
-  char devName[256] = {};
-  cuDeviceGetName(devName, sizeof devName, dev);
-  std::string arch = archOf(dev);
-  std::printf("device: %s (%s)\n", devName, arch.c_str());
+  std::string arch, devName;
+  if (int rc = startGpu(arch, devName))
+    return rc == 1 ? 0 : 2; // 1: no GPU, skipped (startGpu said so)
+  std::printf("device: %s (%s)\n", devName.c_str(), arch.c_str());
 
   std::vector<Config> matrix = buildMatrix(exampleFiles(examplesDir, filter), quick);
 
@@ -287,7 +262,8 @@ int main(int argc, char **argv) {
         std::printf("warning: %s spills %u bytes on %s\n", label.c_str(), a.spillBytes, a.arch.c_str());
     const target::ArchArtifact &art = c.artifact.artifacts.front();
     attnrt::Module module;
-    st = attnrt::Module::load(art.cubin.data(), art.cubin.size(), art.manifestJson, &module);
+    attnrt::Status st =
+        attnrt::Module::load(art.cubin.data(), art.cubin.size(), art.manifestJson, &module);
     if (!st.ok()) {
       fail("load: " + st.toString());
       continue;
