@@ -33,7 +33,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 
-#include "HostPrelude.h"
+#include "HostDifferential.h"
 
 #include <gtest/gtest.h>
 
@@ -46,15 +46,6 @@
 #include <random>
 #include <sstream>
 
-#ifndef ATTN_SOURCE_DIR
-#error "ATTN_SOURCE_DIR must point at the repository"
-#endif
-#ifndef ATTN_HOST_CXX
-#error "ATTN_HOST_CXX must name the host C++ compiler"
-#endif
-#ifndef ATTN_CUDA_INCLUDE
-#error "ATTN_CUDA_INCLUDE must name the CUDA include directory"
-#endif
 
 namespace {
 
@@ -182,22 +173,8 @@ attn.variant @hand attributes {dtype = bf16, head_dim_qk = 64 : i64,
 }
 )";
 
-struct Built {
-  std::unique_ptr<mlir::MLIRContext> context;
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-  attn::VariantOp op;
-};
 
-bool buildFromFile(const std::string &path, Built &out, std::string &error) {
-  out.context = std::make_unique<mlir::MLIRContext>();
-  out.module = attn::loadSpec(path, *out.context, error);
-  if (!out.module || out.module->getOps<attn::VariantOp>().empty())
-    return false;
-  out.op = *out.module->getOps<attn::VariantOp>().begin();
-  return true;
-}
-
-bool buildFromIR(const std::string &text, Built &out, std::string &error) {
+bool buildFromIR(const std::string &text, attn_test::LoadedSpec &out, std::string &error) {
   out.context = std::make_unique<mlir::MLIRContext>();
   out.context->loadDialect<attn::AttnDialect, mlir::arith::ArithDialect,
                            mlir::math::MathDialect, mlir::scf::SCFDialect>();
@@ -436,16 +413,9 @@ void runDifferential(attn::VariantOp v, const std::string &tag, uint64_t seed) {
      << "  return 0;\n}\n";
 
   std::string dir = ::testing::TempDir() + "/clsprog_" + tag;
-  std::string cpp = dir + ".cpp", exe = dir + ".bin", out = dir + ".out";
-  {
-    std::ofstream f(cpp);
-    f << attn_test::kHostPrelude << "\n" << source << "\n" << os.str();
-  }
-  std::string cmd = std::string(ATTN_HOST_CXX) + " -std=c++17 -O1 -w -I" + ATTN_CUDA_INCLUDE +
-                    " -I" + ATTN_SOURCE_DIR + "/kernels-gen/include " + cpp + " -o " + exe +
-                    " 2> " + dir + ".log && " + exe + " > " + out;
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << "host build/run failed: " << cmd << "\nsee " << dir
-                                         << ".log";
+  std::string out = dir + ".out", cmd;
+  ASSERT_TRUE(attn_test::compileAndRunOnHost(dir, source + "\n" + os.str(), cmd))
+      << "host build/run failed: " << cmd << "\nsee " << dir << ".log";
   std::ifstream results(out);
   int mismatches = 0;
   std::map<int, int> histogram;
@@ -472,9 +442,9 @@ class ClassifierProgramExamples : public ::testing::TestWithParam<const char *> 
 
 TEST_P(ClassifierProgramExamples, HostProgramMatchesEmittedClassifier) {
   std::string example = std::string(ATTN_SOURCE_DIR) + "/examples/" + GetParam() + ".attn";
-  Built b;
+  attn_test::LoadedSpec b;
   std::string error;
-  ASSERT_TRUE(buildFromFile(example, b, error)) << error;
+  ASSERT_TRUE(attn_test::loadSpecFile(example, b, error)) << error;
   for (uint64_t seed : {1, 2, 3})
     runDifferential(b.op, std::string(GetParam()) + "_" + std::to_string(seed), seed);
 }
@@ -492,16 +462,16 @@ TEST(ClassifierProgram, AdversarialMasksMatchEmittedClassifier) {
       std::ofstream f(path);
       f << adv[1] << "\n";
     }
-    Built b;
+    attn_test::LoadedSpec b;
     std::string error;
-    ASSERT_TRUE(buildFromFile(path, b, error)) << adv[0] << ": " << error;
+    ASSERT_TRUE(attn_test::loadSpecFile(path, b, error)) << adv[0] << ": " << error;
     for (uint64_t seed : {11, 12})
       runDifferential(b.op, std::string(adv[0]) + "_" + std::to_string(seed), seed);
   }
 }
 
 TEST(ClassifierProgram, HandWrittenRegionWithEveryKindOfOp) {
-  Built b;
+  attn_test::LoadedSpec b;
   std::string error;
   ASSERT_TRUE(buildFromIR(kHandVariant, b, error)) << error;
   for (uint64_t seed : {21, 22, 23})
@@ -514,7 +484,7 @@ TEST(ClassifierProgram, UnencodableOpIsAnErrorAndTheFieldIsOmitted) {
   size_t at = text.find("%fs = math.sqrt %fa : f32");
   ASSERT_NE(at, std::string::npos);
   text.replace(at, std::strlen("%fs = math.sqrt %fa : f32"), "%fs = math.exp %fa : f32");
-  Built b;
+  attn_test::LoadedSpec b;
   std::string error;
   ASSERT_TRUE(buildFromIR(text, b, error)) << error;
   attn::target::VariantDesc desc;

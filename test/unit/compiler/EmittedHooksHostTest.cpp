@@ -18,7 +18,7 @@
 
 #include "mlir/IR/MLIRContext.h"
 
-#include "HostPrelude.h"
+#include "HostDifferential.h"
 
 #include <gtest/gtest.h>
 
@@ -29,34 +29,11 @@
 #include <random>
 #include <sstream>
 
-#ifndef ATTN_SOURCE_DIR
-#error "ATTN_SOURCE_DIR must point at the repository"
-#endif
-#ifndef ATTN_HOST_CXX
-#error "ATTN_HOST_CXX must name the host C++ compiler"
-#endif
-#ifndef ATTN_CUDA_INCLUDE
-#error "ATTN_CUDA_INCLUDE must name the CUDA include directory"
-#endif
 
 namespace {
 
 using attn::ref::Value;
 
-struct Built {
-  std::unique_ptr<mlir::MLIRContext> context;
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-  attn::VariantOp op;
-};
-
-bool build(const std::string &path, Built &out, std::string &error) {
-  out.context = std::make_unique<mlir::MLIRContext>();
-  out.module = attn::loadSpec(path, *out.context, error);
-  if (!out.module || out.module->getOps<attn::VariantOp>().empty())
-    return false;
-  out.op = *out.module->getOps<attn::VariantOp>().begin();
-  return true;
-}
 
 /// One call of one hook: the kind, the arguments as the region takes them.
 struct Call {
@@ -128,9 +105,9 @@ class EmittedHooks : public ::testing::TestWithParam<const char *> {};
 
 TEST_P(EmittedHooks, MatchTheInterpreter) {
   std::string example = std::string(ATTN_SOURCE_DIR) + "/examples/" + GetParam() + ".attn";
-  Built b;
+  attn_test::LoadedSpec b;
   std::string error;
-  ASSERT_TRUE(build(example, b, error)) << error;
+  ASSERT_TRUE(attn_test::loadSpecFile(example, b, error)) << error;
   attn::VariantOp v = b.op;
 
   attn::target::EmitOptions eo;
@@ -202,16 +179,10 @@ TEST_P(EmittedHooks, MatchTheInterpreter) {
 
   // Compile and run the emitted code on the host.
   std::string dir = ::testing::TempDir() + "/emitted_" + GetParam();
-  std::string cpp = dir + ".cpp", exe = dir + ".bin", out = dir + ".out";
-  {
-    std::ofstream f(cpp);
-    f << attn_test::kHostPrelude << "\n" << source << "\n" << driverSource(v, problem.params, kvLens, calls);
-  }
-  std::string cmd = std::string(ATTN_HOST_CXX) + " -std=c++17 -O1 -w -I" + ATTN_CUDA_INCLUDE +
-                    " -I" + ATTN_SOURCE_DIR + "/kernels-gen/include " + cpp + " -o " + exe +
-                    " 2> " + dir + ".log && " + exe + " > " + out;
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << "host build/run failed: " << cmd << "\nsee " << dir
-                                         << ".log";
+  std::string out = dir + ".out", cmd;
+  const std::string program = source + "\n" + driverSource(v, problem.params, kvLens, calls);
+  ASSERT_TRUE(attn_test::compileAndRunOnHost(dir, program, cmd))
+      << "host build/run failed: " << cmd << "\nsee " << dir << ".log";
   std::ifstream results(out);
   for (size_t i = 0; i < calls.size(); ++i) {
     const Call &c = calls[i];
