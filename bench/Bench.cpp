@@ -45,6 +45,7 @@ namespace {
 // of the one attn-select-kernels picks (tuning runs).
 std::optional<KernelConfig> gDecodeConfig;
 std::string gDecodeConfigText = "selected";
+bool gTrace = false; // --trace
 
 void applyDecodeConfig(VariantOp op) {
   if (gDecodeConfig)
@@ -445,6 +446,63 @@ struct SkewBench {
   }
 };
 
+/// --trace: the per-CTA timeline (trace.cuh) of the module's last launch,
+/// in microseconds from the first CTA's start: when CTAs started, when their
+/// first key tile landed, when their math ended and when they exited (the
+/// gap is the merge for the CTA that merged its group).
+void printTrace(const attnrt::Module &module, const char *name) {
+  CUdeviceptr ptr = 0;
+  size_t bytes = 0;
+  if (cuModuleGetGlobal(&ptr, &bytes, module.handle(), "attn_trace") != CUDA_SUCCESS) {
+    std::printf("TRACE %s: the module has no attn_trace\n", name);
+    return;
+  }
+  std::vector<unsigned long long> t(bytes / sizeof(unsigned long long));
+  if (cuCtxSynchronize() != CUDA_SUCCESS || cuMemcpyDtoH(t.data(), ptr, bytes) != CUDA_SUCCESS)
+    return;
+  constexpr int kPoints = 4;
+  unsigned long long origin = ~0ull;
+  std::vector<size_t> ctas;
+  for (size_t c = 0; c * kPoints < t.size(); ++c)
+    if (t[c * kPoints] != 0) {
+      ctas.push_back(c);
+      origin = std::min(origin, t[c * kPoints]);
+    }
+  if (ctas.empty())
+    return;
+  auto us = [&](size_t c, int p) {
+    return t[c * kPoints + p] ? (double(t[c * kPoints + p]) - double(origin)) / 1e3 : -1.0;
+  };
+  auto summary = [&](const char *what, int p) {
+    std::vector<double> v;
+    for (size_t c : ctas)
+      if (us(c, p) >= 0)
+        v.push_back(us(c, p));
+    if (v.empty())
+      return;
+    std::sort(v.begin(), v.end());
+    auto at = [&](double f) { return v[std::min(v.size() - 1, size_t(f * (v.size() - 1) + 0.5))]; };
+    std::printf("TRACE %s %-12s n %4zu  min %6.2f  p10 %6.2f  p50 %6.2f  p90 %6.2f  max %6.2f us\n",
+                name, what, v.size(), v.front(), at(0.1), at(0.5), at(0.9), v.back());
+  };
+  summary("start", 0);
+  summary("first_tile", 1);
+  summary("math_done", 2);
+  summary("exit", 3);
+  // The CTAs that merged: exit well after their math.
+  int merged = 0;
+  double worstMerge = 0;
+  for (size_t c : ctas) {
+    double gap = us(c, 3) - us(c, 2);
+    if (gap > 0.5) {
+      ++merged;
+      worstMerge = std::max(worstMerge, gap);
+    }
+  }
+  std::printf("TRACE %s CTAs whose exit came > 0.5 us after their math: %d (longest gap %.2f us)\n",
+              name, merged, worstMerge);
+}
+
 /// Both skewed cases: one compile of the decode variant, then per case the
 /// default plan, noSplit, the sweep of ctasPerSM x minChunkTiles and the
 /// default plan from a CUDA graph. Returns the number of failures.
@@ -552,6 +610,7 @@ int main(int argc, char **argv) {
   std::string lengthsPath = std::string(outDir && *outDir ? outDir : "/tmp/attn-out") +
                             "/skew2_lengths.json";
   bool skewed = true;
+  std::string only; // run only the cases whose name contains this
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--examples" && i + 1 < argc)
@@ -562,6 +621,10 @@ int main(int argc, char **argv) {
       lengthsPath = argv[++i];
     else if (a == "--no-skew")
       skewed = false;
+    else if (a == "--only" && i + 1 < argc)
+      only = argv[++i];
+    else if (a == "--trace")
+      gTrace = true;
     else if (a == "--decode-config" && i + 1 < argc) {
       KernelConfig c;
       if (std::sscanf(argv[++i], "%ld,%ld,%ld,%ld", &c.blockM, &c.blockN, &c.numWarps,
@@ -573,11 +636,14 @@ int main(int argc, char **argv) {
       gDecodeConfigText = argv[i];
     } else {
       std::printf("usage: attn-bench [--examples DIR] [--reps N] [--skew-lengths FILE] "
-                  "[--no-skew]\n"
+                  "[--no-skew] [--only TEXT]\n"
                   "  --skew-lengths  where to write skew2's request lengths (default "
                   "$OUT/skew2_lengths.json,\n"
                   "                  /tmp/attn-out/skew2_lengths.json without $OUT)\n"
                   "  --no-skew       skip the skewed-decode cases\n"
+                  "  --only TEXT     only the cases whose name contains TEXT ('skew': the skewed ones)\n"
+                  "  --trace         kernels built with -DATTN_TRACE: print each non-skewed case's\n"
+                  "                  per-CTA timeline (trace.cuh) of its last launch\n"
                   "  --decode-config M,N,W,S  decode kernel config (tuning)\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
@@ -603,6 +669,8 @@ int main(int argc, char **argv) {
   std::mt19937_64 rng(2026);
   int failures = 0;
   for (const Workload &w : workloads) {
+    if (!only.empty() && std::string(w.name).find(only) == std::string::npos)
+      continue;
     Overrides o;
     o.layout = w.layout;
     o.pageSize = w.pageSize ? w.pageSize : 16;
@@ -613,6 +681,8 @@ int main(int argc, char **argv) {
     target::CompileOptions copts;
     copts.archs = {"sm_90a"};
     copts.useCache = false;
+    if (gTrace)
+      copts.defines = {"ATTN_TRACE"};
     if (!buildVariant(examplesDir + "/causal.attn", o, built, error) ||
         (applyDecodeConfig(built.op), !target::compileVariant(built.op, copts, compiled, error))) {
       std::printf("BENCH {\"case\": \"%s\", \"error\": \"compile: %s\"}\n", w.name, error.c_str());
@@ -634,6 +704,13 @@ int main(int argc, char **argv) {
     LayoutData data = randomData(w, s, rng);
     GpuRunOptions ro;
     ro.timedReps = reps;
+    double kvBytes = 0;
+    for (int64_t l : w.kvLens)
+      kvBytes += 2.0 * l * s.numKVHeads * s.dimQK * 2; // K + V, bf16
+    // Decode is also timed as the torch anchors time it: a graph over enough
+    // K/V copies (400 MB) that no call finds its KV in L2.
+    if (!w.prefill)
+      ro.graphSets = static_cast<int>(std::min(96.0, std::max(1.0, std::ceil(400e6 / kvBytes))));
     GpuOutput out;
     if (!runOnGpu(module, op, ref::Problem{w.qLens, w.kvLens, {}, {}, {}, {}, {}, {}, {}},
                   data, ro, out, error)) {
@@ -656,6 +733,8 @@ int main(int argc, char **argv) {
         ++failures;
       }
     }
+    if (gTrace)
+      printTrace(module, w.name);
     double ms = out.medianMs;
     if (w.prefill) {
       double pairs = 0;
@@ -665,14 +744,13 @@ int main(int argc, char **argv) {
       std::printf("BENCH {\"case\": \"%s\", \"ms\": %.4f, \"tflops\": %.1f, \"spot_rel_err\": %.2e}\n",
                   w.name, ms, tflops, worstRel);
     } else {
-      double bytes = 0;
-      for (int64_t l : w.kvLens)
-        bytes += 2.0 * l * s.numKVHeads * s.dimQK * 2; // K + V, bf16
-      std::printf("BENCH {\"case\": \"%s\", \"ms\": %.4f, \"gbps\": %.1f, \"spot_rel_err\": %.2e}\n",
-                  w.name, ms, bytes / (ms * 1e6), worstRel);
+      std::printf("BENCH {\"case\": \"%s\", \"ms\": %.4f, \"gbps\": %.1f, \"graph_sets\": %d, "
+                  "\"graph_ms\": %.4f, \"graph_gbps\": %.1f, \"spot_rel_err\": %.2e}\n",
+                  w.name, ms, kvBytes / (ms * 1e6), ro.graphSets, out.graphMs,
+                  kvBytes / (out.graphMs * 1e6), worstRel);
     }
   }
-  if (skewed)
+  if (skewed && (only.empty() || only.find("skew") != std::string::npos))
     failures += runSkewed(examplesDir, lengthsPath, reps, rng);
   return failures ? 1 : 0;
 }

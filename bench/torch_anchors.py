@@ -4,7 +4,9 @@ own benchmark (bench/attn-bench): copy bandwidth, torch SDPA (FlashAttention-2
 and cuDNN backends) and FlexAttention on the issue's two workloads:
 
   prefill: causal, batch 4 x 4096, head_dim 128, 32 q / 8 kv heads, bf16
-  decode:  64 requests x 4096 keys, one query each, same heads, bf16
+  decode:  64 requests x 4096 keys and 1 x 16384, one query each, same heads,
+           bf16 (do_bench, and a CUDA graph over rotating K/V sets as
+           ../shared/anchors/anchors.py times decode)
 
 and the skewed decode batches of the runtime issue (64 requests, one query
 each, same heads): skew1 = one request of 32768 keys + 63 of 512; skew2 =
@@ -87,22 +89,59 @@ def rows_prefill(batch=4, L=4096, D=128, hq=32, hkv=8):
     return out
 
 
+def graph_ms(fns, reps=100):
+    """Median per-call time of one CUDA graph calling every fn once (the
+    primary decode timing of ../shared/anchors/anchors.py: no host launch per
+    call, and with one K/V set per fn the KV does not sit in L2)."""
+    torch.cuda.synchronize()
+    st = torch.cuda.Stream()
+    st.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(st):
+        for f in fns:
+            f()
+    torch.cuda.current_stream().wait_stream(st)
+    torch.cuda.synchronize()
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        for f in fns:
+            f()
+    g.replay()
+    torch.cuda.synchronize()
+    ts = []
+    for _ in range(reps):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record(); g.replay(); b.record(); b.synchronize()
+        ts.append(a.elapsed_time(b) / len(fns))
+    del g
+    ts.sort()
+    return ts[len(ts) // 2]
+
+
 def rows_decode(batch=64, L=4096, D=128, hq=32, hkv=8):
     torch.manual_seed(1)
-    q = torch.randn(batch, hq, 1, D, device="cuda", dtype=torch.bfloat16)
-    k = torch.randn(batch, hkv, L, D, device="cuda", dtype=torch.bfloat16)
-    v = torch.randn(batch, hkv, L, D, device="cuda", dtype=torch.bfloat16)
-    kv_bytes = 2 * k.numel() * k.element_size()
+    kv_bytes = 2 * batch * hkv * L * D * 2
+    nsets = max(1, min(96, math.ceil(400e6 / kv_bytes)))
+    sets = [(torch.randn(batch, hq, 1, D, device="cuda", dtype=torch.bfloat16),
+             torch.randn(batch, hkv, L, D, device="cuda", dtype=torch.bfloat16),
+             torch.randn(batch, hkv, L, D, device="cuda", dtype=torch.bfloat16))
+            for _ in range(nsets)]
     out = []
     for name, backend in [("sdpa-flash (FA2)", SDPBackend.FLASH_ATTENTION),
                           ("sdpa-cudnn", SDPBackend.CUDNN_ATTENTION)]:
         try:
-            def fn():
+            def call(q, k, v, backend=backend):
                 with sdpa_kernel(backend):
                     return F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
-            ms = bench_ms(fn)
-            out.append({"case": f"decode {batch}x{L} d{D} {hq}/{hkv}", "backend": name,
-                        "ms": ms, "gbps": kv_bytes / ms / 1e6})
+            fns = [(lambda q=q, k=k, v=v: call(q, k, v)) for (q, k, v) in sets]
+            ms = bench_ms(fns[0])
+            row = {"case": f"decode {batch}x{L} d{D} {hq}/{hkv}", "backend": name,
+                   "ms": ms, "gbps": kv_bytes / ms / 1e6, "graph_sets": nsets}
+            try:
+                gms = graph_ms(fns)
+                row.update(graph_ms=gms, graph_gbps=kv_bytes / gms / 1e6)
+            except Exception as e:
+                row["graph_error"] = str(e)[:200]
+            out.append(row)
         except Exception as e:
             out.append({"case": "decode", "backend": name, "error": str(e)[:200]})
     return out
@@ -284,7 +323,7 @@ def main():
     props = torch.cuda.get_device_properties(0)
     env = {"gpu": props.name, "sms": props.multi_processor_count, "torch": torch.__version__,
            "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version()}
-    rows = [{"env": env}] + rows_copy() + rows_prefill() + rows_decode()
+    rows = [{"env": env}] + rows_copy() + rows_prefill() + rows_decode() + rows_decode(1, 16384)
     if not args.no_skew:
         rows += rows_skewed(args.skew_lengths)
     for r in rows:

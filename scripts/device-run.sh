@@ -13,6 +13,7 @@
 #                                      graphs, cascade + merge_states
 #   bash .device/run.sh capi           the C API and the JIT entry on the GPU
 #   bash .device/run.sh embed          examples/embed: the paged-KV engine with CUDA graphs
+#   bash .device/run.sh profile [CASE] Nsight Compute on one decode launch of an attn-bench case
 # (sched, capi, edge, large and sanitize are not part of `all`.)
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -66,6 +67,19 @@ if [[ $what == large ]]; then
   "$here/attn-gpu-large-tests" --examples "$here/examples" "$@" > "$out/gpu-large-tests.log" 2>&1
   rc=$?
   cat "$out/gpu-large-tests.log"
+fi
+if [[ $what == profile ]]; then
+  # Nsight Compute on one decode launch of a bench case (default: 1x16384),
+  # clocks left alone (device README). Also the case's own timing.
+  case_name="${1:-1x16384}"
+  "$here/attn-bench" --examples "$here/examples" --only "$case_name" 2>&1 | tee "$out/bench-profile-case.log"
+  ncu --clock-control none --kernel-name regex:_decode --launch-count 1 \
+    --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy \
+    --section LaunchStats --section WarpStateStats --section SchedulerStats \
+    "$here/attn-bench" --examples "$here/examples" --only "$case_name" --reps 3 \
+    > "$out/ncu-$case_name.txt" 2>&1
+  rc=$?
+  grep -vE "^==PROF==|^BENCH" "$out/ncu-$case_name.txt" | grep -E "Duration|Throughput|Elapsed|Occupancy|Registers|Block Size|Grid Size|Waves|Stall|Warp Cycles|Issued|Eligible|Shared Memory Config|Dynamic Shared|L2 Hit|Mem Busy|Max Bandwidth" | head -60
 fi
 if [[ $what == sanitize ]]; then
   bash "$here/sanitize-gpu.sh" "$here/attn-gpu-edge-tests" "$here/specs"

@@ -36,11 +36,17 @@ struct GpuOutput {
   std::vector<uint16_t> o;   ///< dtype bits, [total_q][Hq][Dvo]
   std::vector<float> lse;    ///< [total_q][Hq]
   double medianMs = 0;       ///< when timed
+  double graphMs = 0;        ///< per call, when graphSets > 0
 };
 
 struct GpuRunOptions {
   attnrt::RunOptions run;
   int timedReps = 0;         ///< > 0: also time this many replays (median)
+  /// > 0 (with timedReps): also time, as the torch anchors time decode, a CUDA
+  /// graph of graphSets run() calls each over its own copy of K and V (so
+  /// the KV cannot sit in L2 from one call to the next and no call pays a
+  /// host launch); graphMs is the median graph time / graphSets.
+  int graphSets = 0;
   bool writeLse = true;
 };
 

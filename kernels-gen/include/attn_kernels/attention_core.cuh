@@ -23,6 +23,7 @@
 #include "attn_kernels/softmax.cuh"
 #include "attn_kernels/tile_loader.cuh"
 #include "attn_kernels/tile_schedule.cuh"
+#include "attn_kernels/trace.cuh"
 
 namespace attn_kernels {
 
@@ -79,15 +80,18 @@ struct AttentionCTA {
 
   __device__ __forceinline__ static void run(const AttnArgs &args, const Params &params) {
     extern __shared__ __align__(128) char smem[];
+    ATTN_TRACE_POINT(0);
     const int w_end = args.cta_work_indptr[blockIdx.x + 1];
 #pragma unroll 1
     for (int w = args.cta_work_indptr[blockIdx.x]; w < w_end; ++w) {
       const ItemInfo item = load_item<V>(args, w);
       process(args, params, item, w, smem);
+      ATTN_TRACE_POINT(2);
       if (item.merge_group >= 0)
         finish_chunk<V>(args, params, item.merge_group);
       __syncthreads(); // the next item's copies overwrite smem
     }
+    ATTN_TRACE_POINT(3);
   }
 
   __device__ __forceinline__ static void issue_kv(const AttnArgs &args, const ItemInfo &item,
@@ -193,6 +197,10 @@ struct AttentionCTA {
         break;
       cp_async_wait<STAGES - 2>(); // this thread's copies of tile `stage` landed
       __syncthreads();             // ... and everyone's; slot stage-1 is free
+#ifdef ATTN_TRACE
+      if (t.k0 == item.kv_begin)
+        ATTN_TRACE_POINT(1);
+#endif
       {
         const KeyTile tp = producer.next(args, params, item);
         const int ps = stage == 0 ? STAGES - 1 : stage - 1;

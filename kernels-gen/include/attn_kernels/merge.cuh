@@ -17,8 +17,8 @@
 // Slots are always summed in chunk order, so the result never depends on
 // which chunk finished first (deterministic mode relies on it).
 // One warp per (row, head); lanes cover 4 consecutive dims each (16-byte
-// loads of the fp32 partials), and the slot loop is unrolled so several
-// slots' loads are in flight at once.
+// loads of the fp32 partials) and hold the slots' LSEs, so a batch of slots'
+// loads is in flight at once (merge_row).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_KERNELS_MERGE_CUH
@@ -42,12 +42,18 @@ __device__ __forceinline__ void merge_row(const AttnArgs &args,
   static_assert(DVO % 4 == 0, "merge works in 4-dim chunks");
   constexpr int kChunks = DVO / 4;
   constexpr int kPerLane = (kChunks + 31) / 32;
-  // Max LSE: lanes read different slots at once.
+  // The merge runs after every chunk of the group finished, so nothing else
+  // hides its latency: it is a tail of the launch. Keep the L2 round trips
+  // few. Lanes hold the slots' LSEs (lane c: slots c, c + 32, ...), so the
+  // weights come by shuffle and every o load of a block of slots is
+  // independent of the others (kSlotBatch of them in flight per lane).
   // A NaN part (it read a NaN) makes the row NaN, as unsplit: fmaxf alone
   // would drop it.
+  const int64_t first = it.first_slot, stride = it.slot_stride;
+  const int n = it.num_slots;
   float M = neg_inf();
-  for (int c = lane; c < it.num_slots; c += 32)
-    M = nan_max(M, __ldcg(args.partial_lse + (int64_t)it.first_slot + (int64_t)c * it.slot_stride));
+  for (int c = lane; c < n; c += 32)
+    M = nan_max(M, __ldcg(args.partial_lse + first + (int64_t)c * stride));
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1)
     M = nan_max(M, __shfl_xor_sync(0xffffffffu, M, off));
@@ -56,27 +62,53 @@ __device__ __forceinline__ void merge_row(const AttnArgs &args,
 #pragma unroll
   for (int i = 0; i < kPerLane; ++i)
     acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.f;
-  float wsum = 0.f;
-#pragma unroll 4
-  for (int c = 0; c < it.num_slots; ++c) {
-    const int64_t slot = (int64_t)it.first_slot + (int64_t)c * it.slot_stride;
-    const float lse = __ldcg(args.partial_lse + slot);
+  float wsum = 0.f; // per lane: its own slots' weights, reduced below
+  constexpr int kSlotBatch = 16 / kPerLane; // 64 registers of loads per lane
+#pragma unroll 1
+  for (int c0 = 0; c0 < n; c0 += 32) {
+    // This lane's slot of the block (again from L2: the first pass's value
+    // was consumed by the max).
+    const int mine = c0 + lane;
+    const float my_lse = mine < n ? __ldcg(args.partial_lse + first + (int64_t)mine * stride)
+                                  : neg_inf();
     // exp(-inf - base) = 0: an empty part weighs nothing (its o is 0 too).
-    const float w = Variant::kSoftmax ? __expf(lse - base) : 1.f;
-    wsum += __expf(lse - base);
-    const float4 *src = (const float4 *)(args.partial_o + slot * DVO);
+    const float my_e = __expf(my_lse - base);
+    wsum += my_e;
+    const float my_w = Variant::kSoftmax ? my_e : 1.f;
+    const int block = min(32, n - c0);
+#pragma unroll 1
+    for (int b0 = 0; b0 < block; b0 += kSlotBatch) {
+      float4 v[kSlotBatch][kPerLane];
 #pragma unroll
-    for (int i = 0; i < kPerLane; ++i) {
-      const int ch = lane + 32 * i;
-      if (kChunks % 32 == 0 || ch < kChunks) {
-        const float4 v = __ldcg(src + ch);
-        acc[i][0] += w * v.x;
-        acc[i][1] += w * v.y;
-        acc[i][2] += w * v.z;
-        acc[i][3] += w * v.w;
+      for (int j = 0; j < kSlotBatch; ++j) {
+        const int64_t slot = first + (int64_t)(c0 + b0 + j) * stride;
+        const float4 *src = (const float4 *)(args.partial_o + slot * DVO);
+#pragma unroll
+        for (int i = 0; i < kPerLane; ++i) {
+          const int ch = lane + 32 * i;
+          v[j][i] = (b0 + j < block && (kChunks % 32 == 0 || ch < kChunks))
+                        ? __ldcg(src + ch)
+                        : make_float4(0.f, 0.f, 0.f, 0.f);
+        }
+      }
+#pragma unroll
+      for (int j = 0; j < kSlotBatch; ++j) {
+        const float w = __shfl_sync(0xffffffffu, my_w, (b0 + j) & 31);
+        if (b0 + j < block) {
+#pragma unroll
+          for (int i = 0; i < kPerLane; ++i) {
+            acc[i][0] += w * v[j][i].x;
+            acc[i][1] += w * v[j][i].y;
+            acc[i][2] += w * v[j][i].z;
+            acc[i][3] += w * v[j][i].w;
+          }
+        }
       }
     }
   }
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1)
+    wsum += __shfl_xor_sync(0xffffffffu, wsum, off);
   const bool has = M != neg_inf();
   const float inv = Variant::kSoftmax ? (has ? 1.f / wsum : 0.f) : 1.f;
   // normalize = none: a part whose weight sum overflowed has lse = +inf, and

@@ -154,6 +154,8 @@ static bool compileOnce(VariantOp variant, const CompileOptions &options,
                                            // Optimize and assemble the entry points on
                                            // parallel threads (0 = as many as cores).
                                            "-split-compile=0"};
+  for (const std::string &d : options.defines)
+    nvrtcOptions.push_back("-D" + d);
 
   std::string key = hashParts({"attnc-compile-1", kAttncVersion, nvrtcVersionString(),
                                embeddedHeadersDigest(), result.cudaSource,

@@ -44,6 +44,10 @@ struct CompileOptions {
   /// On-disk cache; empty dir = $ATTNC_CACHE_DIR or ~/.cache/attnc.
   bool useCache = true;
   std::string cacheDir;
+  /// Extra preprocessor definitions ("NAME" or "NAME=VALUE") for NVRTC; part
+  /// of the cache key. For developer builds such as attn-bench --trace
+  /// (ATTN_TRACE, kernels-gen/include/attn_kernels/trace.cuh).
+  std::vector<std::string> defines;
 };
 
 struct ArchArtifact {

@@ -1,0 +1,35 @@
+//===- trace.cuh - Per-CTA timeline for kernel tuning (developer only) ----===//
+//
+// Compiled in only with -DATTN_TRACE (attn-bench --trace passes it through
+// CompileOptions::defines); otherwise every macro here is empty. Thread 0 of
+// each CTA stores %globaltimer (ns) at a few points of its life into
+// attn_trace[cta * kTracePoints + point], which the host reads back with
+// cuModuleGetGlobal. It shows where a launch's time goes (late starts, slow
+// first tiles, stragglers, the merge tail) without hardware counters.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_KERNELS_TRACE_CUH
+#define ATTN_KERNELS_TRACE_CUH
+
+#ifdef ATTN_TRACE
+namespace attn_kernels {
+// Points: 0 CTA start, 1 first key tile landed, 2 math of all items done,
+// 3 exit (after the merge when this CTA merged).
+constexpr int kTracePoints = 4;
+constexpr int kTraceMaxCtas = 8192;
+} // namespace attn_kernels
+extern "C" __device__ unsigned long long
+    attn_trace[attn_kernels::kTraceMaxCtas * attn_kernels::kTracePoints] = {};
+#define ATTN_TRACE_POINT(point)                                                                \
+  do {                                                                                         \
+    if (threadIdx.x == 0 && blockIdx.x < attn_kernels::kTraceMaxCtas) {                        \
+      unsigned long long t_;                                                                   \
+      asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t_));                                   \
+      attn_trace[blockIdx.x * attn_kernels::kTracePoints + (point)] = t_;                      \
+    }                                                                                          \
+  } while (0)
+#else
+#define ATTN_TRACE_POINT(point) ((void)0)
+#endif
+
+#endif
