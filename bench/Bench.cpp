@@ -460,7 +460,7 @@ void printTrace(const attnrt::Module &module, const char *name) {
   std::vector<unsigned long long> t(bytes / sizeof(unsigned long long));
   if (cuCtxSynchronize() != CUDA_SUCCESS || cuMemcpyDtoH(t.data(), ptr, bytes) != CUDA_SUCCESS)
     return;
-  constexpr int kPoints = 4;
+  constexpr int kPoints = 5;
   unsigned long long origin = ~0ull;
   std::vector<size_t> ctas;
   for (size_t c = 0; c * kPoints < t.size(); ++c)
@@ -489,6 +489,7 @@ void printTrace(const attnrt::Module &module, const char *name) {
   summary("first_tile", 1);
   summary("math_done", 2);
   summary("exit", 3);
+  summary("merge_start", 4);
   // The CTAs that merged: exit well after their math.
   int merged = 0;
   double worstMerge = 0;

@@ -303,14 +303,21 @@ int main(int argc, char **argv) {
       }
       LayoutData data = layOut(pc->problem, shape, *matrix[i].overrides.layout,
                                matrix[i].overrides.pageSize, rng);
-      // Each case twice: as planned, and with the KV forcibly split + merged.
-      for (int split : {0, 1}) {
+      // Each case as planned and with the KV forcibly split + merged: chunks
+      // of 128 keys, and of 512 keys where a request has more than 1024 (a
+      // merge group of fewer, longer chunks, as the planner makes them).
+      int64_t longestKv = 0;
+      for (int64_t l : pc->problem.kvLens)
+        longestKv = std::max(longestKv, l);
+      for (int split : {0, 128, 512}) {
+        if (split == 512 && longestKv <= 1024)
+          continue;
         GpuRunOptions ro;
-        if (split)
-          ro.run.kvChunk = 128;
+        ro.run.kvChunk = split;
         GpuOutput out;
         std::string err;
-        std::string caseName = pc->name + (split ? " [split 128]" : "");
+        std::string caseName =
+            pc->name + (split ? " [split " + std::to_string(split) + "]" : "");
         if (!runOnGpu(module, op, pc->problem, data, ro, out, err)) {
           fail(caseName + ": " + err);
           if (err.find("CUDA_ERROR_ILLEGAL") != std::string::npos ||

@@ -25,6 +25,7 @@
 #define ATTN_KERNELS_MERGE_CUH
 
 #include "attn_kernels/primitives.cuh"
+#include "attn_kernels/trace.cuh"
 
 namespace attn_kernels {
 
@@ -44,15 +45,25 @@ __device__ __forceinline__ void merge_row(const AttnArgs &args,
   constexpr int kPerLane = (kChunks + 31) / 32;
   // The merge runs after every chunk of the group finished, so nothing else
   // hides its latency: it is a tail of the launch. Keep the L2 round trips
-  // few. Lanes hold the slots' LSEs (lane c: slots c, c + 32, ...), so the
-  // weights come by shuffle and every o load of a block of slots is
-  // independent of the others (kSlotBatch of them in flight per lane).
+  // few: lanes hold the slots' LSEs in registers (lane c: slots c, c + 32,
+  // ..., up to kLseRegs x 32 slots; more are read again), the weights come by
+  // shuffle, and the o loads of a batch of slots are issued unconditionally
+  // (a slot index past the end is clamped to the last slot and its value
+  // dropped by a select), so kSlotBatch of them are in flight per lane.
   // A NaN part (it read a NaN) makes the row NaN, as unsplit: fmaxf alone
   // would drop it.
   const int64_t first = it.first_slot, stride = it.slot_stride;
   const int n = it.num_slots;
+  constexpr int kLseRegs = 4;
+  float lse_r[kLseRegs];
   float M = neg_inf();
-  for (int c = lane; c < n; c += 32)
+#pragma unroll
+  for (int r = 0; r < kLseRegs; ++r) {
+    const int c = lane + 32 * r;
+    lse_r[r] = c < n ? __ldcg(args.partial_lse + first + (int64_t)c * stride) : neg_inf();
+    M = nan_max(M, lse_r[r]);
+  }
+  for (int c = lane + 32 * kLseRegs; c < n; c += 32)
     M = nan_max(M, __ldcg(args.partial_lse + first + (int64_t)c * stride));
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1)
@@ -66,11 +77,14 @@ __device__ __forceinline__ void merge_row(const AttnArgs &args,
   constexpr int kSlotBatch = 16 / kPerLane; // 64 registers of loads per lane
 #pragma unroll 1
   for (int c0 = 0; c0 < n; c0 += 32) {
-    // This lane's slot of the block (again from L2: the first pass's value
-    // was consumed by the max).
     const int mine = c0 + lane;
-    const float my_lse = mine < n ? __ldcg(args.partial_lse + first + (int64_t)mine * stride)
-                                  : neg_inf();
+    float my_lse = lse_r[0];
+#pragma unroll
+    for (int r = 1; r < kLseRegs; ++r)
+      if (c0 == 32 * r)
+        my_lse = lse_r[r];
+    if (c0 >= 32 * kLseRegs)
+      my_lse = mine < n ? __ldcg(args.partial_lse + first + (int64_t)mine * stride) : neg_inf();
     // exp(-inf - base) = 0: an empty part weighs nothing (its o is 0 too).
     const float my_e = __expf(my_lse - base);
     wsum += my_e;
@@ -81,27 +95,25 @@ __device__ __forceinline__ void merge_row(const AttnArgs &args,
       float4 v[kSlotBatch][kPerLane];
 #pragma unroll
       for (int j = 0; j < kSlotBatch; ++j) {
-        const int64_t slot = first + (int64_t)(c0 + b0 + j) * stride;
-        const float4 *src = (const float4 *)(args.partial_o + slot * DVO);
+        const int c = c0 + min(b0 + j, block - 1); // clamped: always one of the group's slots
+        const float4 *src = (const float4 *)(args.partial_o + (first + (int64_t)c * stride) * DVO);
 #pragma unroll
         for (int i = 0; i < kPerLane; ++i) {
           const int ch = lane + 32 * i;
-          v[j][i] = (b0 + j < block && (kChunks % 32 == 0 || ch < kChunks))
-                        ? __ldcg(src + ch)
-                        : make_float4(0.f, 0.f, 0.f, 0.f);
+          v[j][i] = (kChunks % 32 == 0 || ch < kChunks) ? __ldcg(src + ch)
+                                                        : make_float4(0.f, 0.f, 0.f, 0.f);
         }
       }
 #pragma unroll
       for (int j = 0; j < kSlotBatch; ++j) {
         const float w = __shfl_sync(0xffffffffu, my_w, (b0 + j) & 31);
-        if (b0 + j < block) {
+        const bool valid = b0 + j < block;
 #pragma unroll
-          for (int i = 0; i < kPerLane; ++i) {
-            acc[i][0] += w * v[j][i].x;
-            acc[i][1] += w * v[j][i].y;
-            acc[i][2] += w * v[j][i].z;
-            acc[i][3] += w * v[j][i].w;
-          }
+        for (int i = 0; i < kPerLane; ++i) {
+          acc[i][0] += valid ? w * v[j][i].x : 0.f;
+          acc[i][1] += valid ? w * v[j][i].y : 0.f;
+          acc[i][2] += valid ? w * v[j][i].z : 0.f;
+          acc[i][3] += valid ? w * v[j][i].w : 0.f;
         }
       }
     }
@@ -153,11 +165,18 @@ __device__ __forceinline__ void finish_chunk(const AttnArgs &args,
                                              const typename Variant::Params &params,
                                              int group) {
   __shared__ int s_last;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
+  // Read what a merge needs before the fence and the count, whose latency
+  // hides these loads: the merge is the launch's tail (merge_row).
+  const int g_begin = args.merge_group_indptr[group];
+  const int g_end = args.merge_group_indptr[group + 1];
+  AttnMergeItem first_item{};
+  if (g_begin + warp < g_end)
+    first_item = args.merge[g_begin + warp];
   __threadfence(); // this thread's partial stores are visible device-wide ...
   __syncthreads(); // ... for every thread, before the count below
   if (threadIdx.x == 0) {
-    const int first = args.merge_group_indptr[group];
-    const int chunks = args.merge[first].num_slots;
+    const int chunks = args.merge[g_begin].num_slots;
     const int done = atomicAdd(args.merge_counters + group, 1) + 1;
     s_last = done == chunks;
     if (done == chunks)
@@ -166,12 +185,15 @@ __device__ __forceinline__ void finish_chunk(const AttnArgs &args,
   __syncthreads();
   if (!s_last)
     return;
+  ATTN_TRACE_POINT(4);
   __threadfence(); // order the partial loads after the count
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
-  const int end = args.merge_group_indptr[group + 1];
+  AttnMergeItem item = first_item;
 #pragma unroll 1
-  for (int mi = args.merge_group_indptr[group] + warp; mi < end; mi += warps)
-    merge_row<Variant>(args, params, args.merge[mi], lane);
+  for (int mi = g_begin + warp; mi < g_end; mi += warps) {
+    if (mi != g_begin + warp)
+      item = args.merge[mi];
+    merge_row<Variant>(args, params, item, lane);
+  }
 }
 
 // The public two-state merge: one warp per (row, head), grid-stride.

@@ -13,9 +13,9 @@
 
 #ifdef ATTN_TRACE
 namespace attn_kernels {
-// Points: 0 CTA start, 1 first key tile landed, 2 math of all items done,
-// 3 exit (after the merge when this CTA merged).
-constexpr int kTracePoints = 4;
+// Points: 0 CTA start, 1 first key tile landed, 2 math of its last item
+// done, 3 exit, 4 found it finished a group's last item (it merges next).
+constexpr int kTracePoints = 5;
 constexpr int kTraceMaxCtas = 8192;
 } // namespace attn_kernels
 extern "C" __device__ unsigned long long
