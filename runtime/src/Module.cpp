@@ -278,8 +278,11 @@ Status Module::loadImpl(const void *image, size_t size, std::string_view manifes
                     "kernel " + info.name + " needs " + std::to_string(staticSmem + k.smemBytes) +
                         " bytes of shared memory; this GPU (" + deviceArch + ") allows " +
                         std::to_string(optinSmem));
-    // Above 48 KB of dynamic shared memory a kernel must opt in.
-    if (k.smemBytes > 48 * 1024)
+    // Above 48 KB of shared memory (static + dynamic) a kernel must opt in:
+    // the default dynamic limit is 48 KB minus the static part, so exactly
+    // 48 KB of dynamic memory next to a static __shared__ int already needs it
+    // (a 128 x 64 prefill at d = 64 failed to load on the H100 without it).
+    if (staticSmem + k.smemBytes > 48 * 1024)
       ATTNRT_CU(cuFuncSetAttribute(k.function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                                    k.smemBytes));
     ATTNRT_CU(cuOccupancyMaxActiveBlocksPerMultiprocessor(&k.maxBlocksPerSM, k.function,
