@@ -234,33 +234,6 @@ LayoutData pagedRandomData(const std::vector<int64_t> &kvLens, const Shape &s, i
   return d;
 }
 
-/// Median of `reps` timed calls of `launch` on `stream` (the existing cases'
-/// method, GpuRun.cpp: events around each call, synchronized, median).
-template <typename F>
-bool timeMedian(int reps, CUstream stream, F &&launch, double &medianMs, std::string &error) {
-  CUevent start, stop;
-  cuEventCreate(&start, CU_EVENT_DEFAULT);
-  cuEventCreate(&stop, CU_EVENT_DEFAULT);
-  std::vector<float> times;
-  for (int r = 0; r < reps && error.empty(); ++r) {
-    cuEventRecord(start, stream);
-    error = launch();
-    cuEventRecord(stop, stream);
-    if (error.empty())
-      error = cudaError(cuEventSynchronize(stop), "timed run");
-    float ms = 0;
-    cuEventElapsedTime(&ms, start, stop);
-    times.push_back(ms);
-  }
-  cuEventDestroy(start);
-  cuEventDestroy(stop);
-  if (!error.empty())
-    return false;
-  std::sort(times.begin(), times.end());
-  medianMs = times[times.size() / 2];
-  return true;
-}
-
 struct SkewSetting {
   const char *plan; // "default", "no_split", "sweep"
   attnrt::RunOptions opts;
@@ -363,44 +336,17 @@ struct SkewBench {
       } else {
         // Fixed capacities, the plan uploaded, run() captured once on a
         // non-default stream, then the graph replayed.
-        CUstream stream = nullptr;
-        CUgraph graph = nullptr;
-        CUgraphExec exec = nullptr;
-        bool done = [&]() -> bool {
-          if ((error = cudaError(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING),
-                                 "cuStreamCreate")).size())
-            return false;
-          attnrt::Capacities caps;
-          caps.maxBatch = batch.batchSize;
-          caps.maxQRows = d.totalQ;
-          caps.maxPageIndices = static_cast<int64_t>(d.pageIndices.size());
-          if ((error = st2err(runner.reserve(caps))).size() ||
-              (error = st2err(runner.plan(batch, set.opts, stream))).size() ||
-              (error = cudaError(cuStreamSynchronize(stream), "plan uploads")).size())
-            return false;
-          if ((error = cudaError(cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_RELAXED),
-                                 "cuStreamBeginCapture")).size())
-            return false;
-          std::string runError = st2err(runner.run(t, params, stream));
-          CUresult endResult = cuStreamEndCapture(stream, &graph);
-          if ((error = runError).size() ||
-              (error = cudaError(endResult, "cuStreamEndCapture")).size() ||
-              (error = cudaError(cuGraphInstantiate(&exec, graph, 0), "cuGraphInstantiate"))
-                  .size() ||
-              (error = cudaError(cuGraphLaunch(exec, stream), "cuGraphLaunch")).size() ||
-              (error = cudaError(cuStreamSynchronize(stream), "graph execution")).size())
-            return false;
-          return timeMedian(
-              reps, stream, [&] { return cudaError(cuGraphLaunch(exec, stream), "cuGraphLaunch"); },
-              ms, error);
-        }();
-        if (exec)
-          cuGraphExecDestroy(exec);
-        if (graph)
-          cuGraphDestroy(graph);
-        if (stream)
-          cuStreamDestroy(stream);
-        if (!done)
+        CapturedGraph graph;
+        attnrt::Capacities caps;
+        caps.maxBatch = batch.batchSize;
+        caps.maxQRows = d.totalQ;
+        caps.maxPageIndices = static_cast<int64_t>(d.pageIndices.size());
+        if (!graph.createStream(error) || (error = st2err(runner.reserve(caps))).size() ||
+            (error = st2err(runner.plan(batch, set.opts, graph.stream()))).size() ||
+            (error = cudaError(cuStreamSynchronize(graph.stream()), "plan uploads")).size() ||
+            !graph.capture([&] { return st2err(runner.run(t, params, graph.stream())); },
+                           error) ||
+            !timeMedian(reps, graph.stream(), [&] { return graph.replay(); }, ms, error))
           return false;
       }
       grid = runner.lastLaunch().grid;

@@ -16,6 +16,20 @@ std::string cudaError(CUresult r, const char *what) {
   return std::string(name ? name : "CUDA error") + " (" + what + ")";
 }
 
+CapturedGraph::~CapturedGraph() {
+  if (exec_)
+    cuGraphExecDestroy(exec_);
+  if (graph_)
+    cuGraphDestroy(graph_);
+  if (stream_)
+    cuStreamDestroy(stream_);
+}
+
+bool CapturedGraph::createStream(std::string &error) {
+  error = cudaError(cuStreamCreate(&stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+  return error.empty();
+}
+
 DeviceBuffer::~DeviceBuffer() {
   if (ptr_)
     cuMemFree(ptr_);
@@ -113,57 +127,16 @@ bool timeGraphOverCopies(attnrt::Runner &runner, const attnrt::DeviceTensors &t,
     tensors[i].k = copies[copies.size() - 2]->ptr();
     tensors[i].v = copies.back()->ptr();
   }
-  CUstream stream = nullptr;
-  CUgraph graph = nullptr;
-  CUgraphExec exec = nullptr;
-  CUevent start = nullptr, stop = nullptr;
-  bool ok = [&]() -> bool {
-    if ((error = cudaError(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate"))
-            .size() ||
-        (error = cudaError(cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_RELAXED),
-                           "cuStreamBeginCapture")).size())
-      return false;
+  CapturedGraph graph;
+  auto body = [&]() -> std::string {
     attnrt::Status st;
     for (int i = 0; i < sets && st.ok(); ++i)
-      st = runner.run(tensors[i], params, stream);
-    CUresult end = cuStreamEndCapture(stream, &graph);
-    if (!st.ok()) {
-      error = "attnrt (graph capture): " + st.toString();
-      return false;
-    }
-    if ((error = cudaError(end, "cuStreamEndCapture")).size() ||
-        (error = cudaError(cuGraphInstantiate(&exec, graph, 0), "cuGraphInstantiate")).size() ||
-        (error = cudaError(cuGraphLaunch(exec, stream), "warm-up replay")).size() ||
-        (error = cudaError(cuStreamSynchronize(stream), "warm-up replay")).size())
-      return false;
-    cuEventCreate(&start, CU_EVENT_DEFAULT);
-    cuEventCreate(&stop, CU_EVENT_DEFAULT);
-    std::vector<float> times;
-    for (int r = 0; r < options.timedReps; ++r) {
-      cuEventRecord(start, stream);
-      cuGraphLaunch(exec, stream);
-      cuEventRecord(stop, stream);
-      if ((error = cudaError(cuEventSynchronize(stop), "graph replay")).size())
-        return false;
-      float ms = 0;
-      cuEventElapsedTime(&ms, start, stop);
-      times.push_back(ms / sets);
-    }
-    std::sort(times.begin(), times.end());
-    perCallMs = times[times.size() / 2];
-    return true;
-  }();
-  if (start)
-    cuEventDestroy(start);
-  if (stop)
-    cuEventDestroy(stop);
-  if (exec)
-    cuGraphExecDestroy(exec);
-  if (graph)
-    cuGraphDestroy(graph);
-  if (stream)
-    cuStreamDestroy(stream);
-  return ok;
+      st = runner.run(tensors[i], params, graph.stream());
+    return st.ok() ? std::string() : "attnrt (graph capture): " + st.toString();
+  };
+  return graph.capture(body, error) &&
+         timeMedian(options.timedReps, graph.stream(), [&] { return graph.replay(); },
+                    perCallMs, error, sets);
 }
 
 } // namespace
@@ -229,27 +202,12 @@ bool runOnGpu(const attnrt::Module &module, VariantOp variant, const ref::Proble
     return false;
 
   if (options.timedReps > 0) {
-    CUevent start, stop;
-    cuEventCreate(&start, CU_EVENT_DEFAULT);
-    cuEventCreate(&stop, CU_EVENT_DEFAULT);
-    std::vector<float> times;
-    for (int r = 0; r < options.timedReps; ++r) {
-      cuEventRecord(start, nullptr);
-      st = runner.run(t, params, nullptr);
-      cuEventRecord(stop, nullptr);
-      cuEventSynchronize(stop);
-      float ms = 0;
-      cuEventElapsedTime(&ms, start, stop);
-      times.push_back(ms);
-      if (!st.ok()) {
-        error = "attnrt (timed): " + st.toString();
-        return false;
-      }
-    }
-    cuEventDestroy(start);
-    cuEventDestroy(stop);
-    std::sort(times.begin(), times.end());
-    out.medianMs = times[times.size() / 2];
+    auto timedRun = [&]() -> std::string {
+      attnrt::Status rs = runner.run(t, params, nullptr);
+      return rs.ok() ? std::string() : "attnrt (timed): " + rs.toString();
+    };
+    if (!timeMedian(options.timedReps, nullptr, timedRun, out.medianMs, error))
+      return false;
     if (options.graphSets > 0 &&
         !timeGraphOverCopies(runner, t, params, k, v, options, out.graphMs, error))
       return false;

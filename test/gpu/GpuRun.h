@@ -10,6 +10,7 @@
 
 #include <cuda.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,72 @@ bool runOnGpu(const attnrt::Module &module, VariantOp variant, const ref::Proble
 
 /// "CUDA_ERROR_X (what)" or empty.
 std::string cudaError(CUresult r, const char *what);
+
+/// Median of `reps` timed calls of `launch` (returns "" or an error) on
+/// `stream`: events around each call, synchronized; each time is divided by
+/// `callsPerLaunch` (a graph that replays several calls).
+template <typename F>
+bool timeMedian(int reps, CUstream stream, F &&launch, double &medianMs, std::string &error,
+                int callsPerLaunch = 1) {
+  CUevent start, stop;
+  cuEventCreate(&start, CU_EVENT_DEFAULT);
+  cuEventCreate(&stop, CU_EVENT_DEFAULT);
+  std::vector<float> times;
+  for (int r = 0; r < reps && error.empty(); ++r) {
+    cuEventRecord(start, stream);
+    error = launch();
+    cuEventRecord(stop, stream);
+    if (error.empty())
+      error = cudaError(cuEventSynchronize(stop), "timed run");
+    float ms = 0;
+    cuEventElapsedTime(&ms, start, stop);
+    times.push_back(ms / callsPerLaunch);
+  }
+  cuEventDestroy(start);
+  cuEventDestroy(stop);
+  if (!error.empty())
+    return false;
+  std::sort(times.begin(), times.end());
+  medianMs = times[times.size() / 2];
+  return true;
+}
+
+/// A CUDA graph captured on a stream of its own; everything is destroyed
+/// with the object.
+class CapturedGraph {
+public:
+  CapturedGraph() = default;
+  ~CapturedGraph();
+  CapturedGraph(const CapturedGraph &) = delete;
+  CapturedGraph &operator=(const CapturedGraph &) = delete;
+  /// Creates the (non-blocking) stream; plan uploads may go on it before capture.
+  bool createStream(std::string &error);
+  /// Captures body() (returns "" or an error; it launches on stream()),
+  /// instantiates the graph, replays it once and synchronizes (warm-up).
+  template <typename F> bool capture(F &&body, std::string &error) {
+    if (!stream_ && !createStream(error))
+      return false;
+    if ((error = cudaError(cuStreamBeginCapture(stream_, CU_STREAM_CAPTURE_MODE_RELAXED),
+                           "cuStreamBeginCapture")).size())
+      return false;
+    std::string bodyError = body();
+    CUresult end = cuStreamEndCapture(stream_, &graph_);
+    if ((error = bodyError).size() || (error = cudaError(end, "cuStreamEndCapture")).size() ||
+        (error = cudaError(cuGraphInstantiate(&exec_, graph_, 0), "cuGraphInstantiate")).size() ||
+        (error = replay()).size() ||
+        (error = cudaError(cuStreamSynchronize(stream_), "graph execution")).size())
+      return false;
+    return true;
+  }
+  /// One replay on stream(): "" or an error.
+  std::string replay() { return cudaError(cuGraphLaunch(exec_, stream_), "cuGraphLaunch"); }
+  CUstream stream() const { return stream_; }
+
+private:
+  CUstream stream_ = nullptr;
+  CUgraph graph_ = nullptr;
+  CUgraphExec exec_ = nullptr;
+};
 
 } // namespace attn::gputest
 
