@@ -96,10 +96,8 @@ struct AttentionCTA {
 
   __device__ __forceinline__ static void issue_kv(const AttnArgs &args, const ItemInfo &item,
                                                   uint32_t s_stage, const KeyTile &t) {
-    const KVRowOffset<V> k_off{args, item, t.k0};
-    const KVRowOffset<V, true> v_off{args, item, t.k0};
-    load_kv_tiles<kThreads, KTile, VTile>(s_stage, s_stage + KTile::kBytes, args.k, args.v,
-                                          t.k1 - t.k0, k_off, v_off);
+    load_kv_tiles<V, kThreads, KTile, VTile>(s_stage, s_stage + KTile::kBytes, args, item, t.k0,
+                                             t.k1 - t.k0);
   }
 
   __device__ static void process(const AttnArgs &args, const Params &params,

@@ -43,112 +43,105 @@ __device__ __forceinline__ ItemInfo load_item(const AttnArgs &args, int w) {
   return r;
 }
 
-// Element offset (from args.k, or args.v when kValue) of token j's row for
-// the item's KV head. K and V have strides of their own (abi.h): with
-// head_dim_qk != head_dim_vo their rows differ in size.
-template <class Variant, bool kValue = false>
-__device__ __forceinline__ int64_t kv_row_offset(const AttnArgs &args, const ItemInfo &item,
-                                                 int j) {
-  const int64_t stride_head = kValue ? args.v_stride_head : args.kv_stride_head;
-  const int64_t stride_row = kValue ? args.v_stride_row : args.kv_stride_row;
-  const int64_t head_off = (int64_t)item.kv_head * stride_head;
+// Element offsets (from args.k and args.v) of one token's K and V rows for
+// the item's KV head.
+struct KVOffsets {
+  int64_t k, v;
+};
+
+// Offsets of token j's rows. K and V have strides of their own (abi.h): with
+// head_dim_qk != head_dim_vo their rows differ in size. With equal widths
+// the runtime guarantees equal strides (attnrt rejects anything else), so
+// one offset serves both. Paged: one page lookup for both rows.
+template <class Variant>
+__device__ __forceinline__ KVOffsets kv_row_offsets(const AttnArgs &args, const ItemInfo &item,
+                                                    int j) {
+  constexpr bool kShared = Variant::kHeadDimQK == Variant::kHeadDimVO;
+  KVOffsets o;
   if constexpr (Variant::kLayout == ATTN_KV_PAGED) {
     // kPageSize is a compile-time constant, so / and % become multiply-shift.
-    const int page = __ldg(args.kv_page_indices + item.kv_base + j / Variant::kPageSize);
-    const int64_t stride_page = kValue ? args.v_stride_page : args.kv_stride_page;
-    return (int64_t)page * stride_page + (int64_t)(j % Variant::kPageSize) * stride_row +
-           head_off;
+    const int64_t page = __ldg(args.kv_page_indices + item.kv_base + j / Variant::kPageSize);
+    const int64_t in_page = j % Variant::kPageSize;
+    o.k = page * args.kv_stride_page + in_page * args.kv_stride_row +
+          (int64_t)item.kv_head * args.kv_stride_head;
+    o.v = kShared ? o.k
+                  : page * args.v_stride_page + in_page * args.v_stride_row +
+                        (int64_t)item.kv_head * args.v_stride_head;
   } else {
-    return (int64_t)(item.kv_base + j) * stride_row + head_off;
+    const int64_t row = item.kv_base + j;
+    o.k = row * args.kv_stride_row + (int64_t)item.kv_head * args.kv_stride_head;
+    o.v = kShared ? o.k : row * args.v_stride_row + (int64_t)item.kv_head * args.v_stride_head;
   }
+  return o;
 }
+
+__host__ __device__ constexpr int const_gcd(int a, int b) { return b == 0 ? a : const_gcd(b, a % b); }
+
+// How THREADS threads sweep rows of tiles whose rows have the given chunk
+// counts: each thread keeps the chunk columns c0, c0 + kCols, ... (kCols =
+// gcd of the thread count and every chunk count) of rows r0, r0 +
+// kRowsPerPass, ...; a warp's lanes cover kCols consecutive chunks of
+// several rows (coalesced 16-byte-aligned segments), and a row's offset (a
+// page lookup plus 64-bit math when paged) is computed once per row visited
+// and serves all its chunks, in K and V alike. Live at a time: one offset,
+// not a tile's worth (with d = 256 those pushed the prefill past 255
+// registers).
+template <int THREADS, int ROWS, int CHUNKS_A, int CHUNKS_B = CHUNKS_A> struct RowSweep {
+  static constexpr int kCols = const_gcd(THREADS, const_gcd(CHUNKS_A, CHUNKS_B));
+  static constexpr int kRowsPerPass = THREADS / kCols;
+  static constexpr int kPasses = (ROWS + kRowsPerPass - 1) / kRowsPerPass;
+  // f(row) for every row this thread visits (rows past ROWS are skipped).
+  template <class F> __device__ __forceinline__ static void rows(F &&f) {
+    const int r0 = opaque(threadIdx.x / kCols);
+#pragma unroll
+    for (int i = 0; i < kPasses; ++i) {
+      const int r = r0 + i * kRowsPerPass;
+      if (ROWS % kRowsPerPass == 0 || r < ROWS)
+        f(r);
+    }
+  }
+  // cp.async of this thread's chunks of one row (src: the row's first byte).
+  template <class Tile>
+  __device__ __forceinline__ static void copy_row(uint32_t smem, const char *src, int r,
+                                                  bool valid) {
+    const int c0 = threadIdx.x % kCols;
+#pragma unroll
+    for (int j = 0; j < Tile::kChunks / kCols; ++j) {
+      const int c = c0 + j * kCols;
+      cp_async_16(smem + Tile::chunk_offset(r, c), valid ? src + c * 16 : src, valid);
+    }
+  }
+};
 
 // Copies rows [0, rows) of a [ROWS x D] tile whose row i starts at
 // base + row_off(i) (elements); rows [rows, ROWS) are zero-filled.
-// Threads sweep the tile chunk-major within a row so a warp covers whole
-// 16-byte-aligned row segments (coalesced); when the thread count is a
-// multiple of the chunk count each thread keeps one chunk column and only
-// its row varies, so the row offset is computed once per row visited.
 template <int THREADS, class Tile, class RowOff>
 __device__ __forceinline__ void load_tile(uint32_t smem, const void *base, int rows,
                                           const RowOff &row_off) {
-  constexpr int kChunks = Tile::kChunks;
+  using Sweep = RowSweep<THREADS, Tile::kRows, Tile::kChunks>;
   const char *gbase = (const char *)base;
-  const int tid = threadIdx.x;
-  if constexpr (THREADS % kChunks == 0) {
-    constexpr int kRowsPerPass = THREADS / kChunks;
-    constexpr int kPasses = (Tile::kRows + kRowsPerPass - 1) / kRowsPerPass;
-    const int c = tid % kChunks;
-    const int r0 = opaque(tid / kChunks);
-#pragma unroll
-    for (int i = 0; i < kPasses; ++i) {
-      const int r = r0 + i * kRowsPerPass;
-      if (Tile::kRows % kRowsPerPass == 0 || r < Tile::kRows) {
-        const bool valid = r < rows;
-        const char *src = valid ? gbase + (row_off(r) * 2 + c * 16) : gbase;
-        cp_async_16(smem + Tile::chunk_offset(r, c), src, valid);
-      }
-    }
-  } else {
-    constexpr int kTotal = Tile::kRows * kChunks;
-#pragma unroll
-    for (int i = 0; i < (kTotal + THREADS - 1) / THREADS; ++i) {
-      const int idx = tid + i * THREADS;
-      if (kTotal % THREADS == 0 || idx < kTotal) {
-        const int r = idx / kChunks, c = idx % kChunks;
-        const bool valid = r < rows;
-        const char *src = valid ? gbase + (row_off(r) * 2 + c * 16) : gbase;
-        cp_async_16(smem + Tile::chunk_offset(r, c), src, valid);
-      }
-    }
-  }
+  Sweep::rows([&](int r) {
+    const bool valid = r < rows;
+    Sweep::template copy_row<Tile>(smem, valid ? gbase + row_off(r) * 2 : gbase, r, valid);
+  });
 }
 
-// K and V tiles of the same key rows. When both have the same row width and
-// the per-thread chunk column is fixed, each visited row's offset (a page
-// lookup plus 64-bit math when paged) feeds the K chunk and the V chunk back
-// to back, so one offset is live at a time instead of all of a tile's: with
-// wide heads (d = 256: 16 rows per thread) the hoisted offsets of two
-// separate sweeps were what pushed the prefill CTA past 255 registers.
-// When K and V rows have the same width, the runtime guarantees they share
-// strides too (attnrt rejects anything else), so one offset serves both.
-// With different widths (192 : 128) each tile gets its own offsets.
-template <int THREADS, class KT, class VT, class KOff, class VOff>
-__device__ __forceinline__ void load_kv_tiles(uint32_t smem_k, uint32_t smem_v, const void *kbase,
-                                              const void *vbase, int rows, const KOff &k_off,
-                                              const VOff &v_off) {
-  constexpr int kChunks = KT::kChunks;
-  if constexpr (KT::kChunks == VT::kChunks && KT::kRows == VT::kRows &&
-                THREADS % kChunks == 0) {
-    constexpr int kRowsPerPass = THREADS / kChunks;
-    constexpr int kPasses = (KT::kRows + kRowsPerPass - 1) / kRowsPerPass;
-    const int c = threadIdx.x % kChunks;
-    const int r0 = opaque(threadIdx.x / kChunks);
-#pragma unroll
-    for (int i = 0; i < kPasses; ++i) {
-      const int r = r0 + i * kRowsPerPass;
-      if (KT::kRows % kRowsPerPass == 0 || r < KT::kRows) {
-        const bool valid = r < rows;
-        const int64_t off = valid ? k_off(r) * 2 + c * 16 : 0;
-        cp_async_16(smem_k + KT::chunk_offset(r, c), (const char *)kbase + off, valid);
-        cp_async_16(smem_v + VT::chunk_offset(r, c), (const char *)vbase + off, valid);
-      }
-    }
-  } else {
-    load_tile<THREADS, KT>(smem_k, kbase, rows, k_off);
-    load_tile<THREADS, VT>(smem_v, vbase, rows, v_off);
-  }
+// K and V tiles of the same key rows [k0, k0 + rows); rows past `rows` are
+// zero-filled.
+template <class Variant, int THREADS, class KT, class VT>
+__device__ __forceinline__ void load_kv_tiles(uint32_t smem_k, uint32_t smem_v,
+                                              const AttnArgs &args, const ItemInfo &item, int k0,
+                                              int rows) {
+  static_assert(KT::kRows == VT::kRows, "K and V tiles hold the same keys");
+  using Sweep = RowSweep<THREADS, KT::kRows, KT::kChunks, VT::kChunks>;
+  const char *kbase = (const char *)args.k, *vbase = (const char *)args.v;
+  Sweep::rows([&](int r) {
+    const bool valid = r < rows;
+    const KVOffsets off = valid ? kv_row_offsets<Variant>(args, item, k0 + r) : KVOffsets{0, 0};
+    Sweep::template copy_row<KT>(smem_k, kbase + off.k * 2, r, valid);
+    Sweep::template copy_row<VT>(smem_v, vbase + off.v * 2, r, valid);
+  });
 }
-
-// Row offsets of a key (or, with kValue, value) tile starting at token k0.
-template <class Variant, bool kValue = false> struct KVRowOffset {
-  const AttnArgs &args;
-  const ItemInfo &item;
-  int k0;
-  __device__ __forceinline__ int64_t operator()(int r) const {
-    return kv_row_offset<Variant, kValue>(args, item, k0 + r);
-  }
-};
 
 // Row offsets of the packed query tile: packed row p is query row
 // q_begin + p / group of head kv_head * group + p % group (abi.h).
