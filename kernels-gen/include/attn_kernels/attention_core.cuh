@@ -27,7 +27,8 @@
 
 namespace attn_kernels {
 
-template <class V, int BLOCK_M, int BLOCK_N, int WARPS_M, int WARPS_N, int STAGES>
+template <class V, int BLOCK_M, int BLOCK_N, int WARPS_M, int WARPS_N, int STAGES,
+          bool ROLLED_HOOKS>
 struct AttentionCTA {
   using DT = typename V::DType;
   using Params = typename V::Params;
@@ -298,27 +299,36 @@ struct AttentionCTA {
         if constexpr (V::kHasLogits) {
 #pragma unroll
           for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll kNBUnroll
+            for (int nb = 0; nb < kNB; ++nb) {
 #pragma unroll
-            for (int nb = 0; nb < kNB; ++nb)
-#pragma unroll
-              for (int e = 0; e < 4; ++e)
-                s[mt][nb][e] = logit_of(params, item, rows, mt, e >> 1, kcol + nb * 8 + (e & 1),
-                                        s[mt][nb][e]);
+              for (int e = 0; e < 4; ++e) {
+                float &x = s[mt][live_nb(nb)][e];
+                x = logit_of(params, item, rows, mt, e >> 1, kcol + nb * 8 + (e & 1), x);
+              }
+              rotate_blocks(s[mt]);
+            }
         }
       } else {
 #pragma unroll
         for (int mt = 0; mt < kMT; ++mt)
-#pragma unroll
-          for (int nb = 0; nb < kNB; ++nb)
+#pragma unroll kNBUnroll
+          for (int nb = 0; nb < kNB; ++nb) {
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
               const int key = kcol + nb * 8 + (e & 1);
               const bool keep = key < t.k1 && (!partial || kept(params, item, rows, mt, e >> 1, key));
-              s[mt][nb][e] =
-                  keep ? (V::kHasLogits ? logit_of(params, item, rows, mt, e >> 1, key, s[mt][nb][e])
-                                        : s[mt][nb][e])
+              // Spelled exactly so: through a reference, a pointer or a local
+              // n-block index, ptxas spilled the 255-register 32-row configs
+              // (document_mask, rotary, prefix_lm at 128x32/4w/3s).
+              s[mt][live_nb(nb)][e] =
+                  keep ? (V::kHasLogits
+                              ? logit_of(params, item, rows, mt, e >> 1, key, s[mt][live_nb(nb)][e])
+                              : s[mt][live_nb(nb)][e])
                        : neg_inf();
             }
+            rotate_blocks(s[mt]);
+          }
       }
       // A logits hook's temporaries share this region: with one (ALiBi's bias) the
       // skip's extra predicate made ptxas spill 20-40 bytes at 32 rows per warp.
@@ -327,18 +337,19 @@ struct AttentionCTA {
       // normalize = none: w = weights(score, logit) on kept pairs, 0 elsewhere.
 #pragma unroll
       for (int mt = 0; mt < kMT; ++mt)
-#pragma unroll
-        for (int nb = 0; nb < kNB; ++nb)
+#pragma unroll kNBUnroll
+        for (int nb = 0; nb < kNB; ++nb) {
 #pragma unroll
           for (int e = 0; e < 4; ++e) {
             const int key = kcol + nb * 8 + (e & 1);
             const int h = e >> 1;
+            float &x = s[mt][live_nb(nb)][e];
             bool keep = true;
             if (partial || short_tile)
               keep = key < t.k1 && (!partial || kept(params, item, rows, mt, h, key));
             float wgt = 0.f;
             if (keep) {
-              const float score = s[mt][nb][e] * V::kScale;
+              const float score = x * V::kScale;
               const float logit =
                   V::kHasLogits ? V::logits(params, score, rows.q_idx[mt][h], key,
                                             rows.head[mt][h], item.kv_head, item.request,
@@ -347,9 +358,11 @@ struct AttentionCTA {
               wgt = V::weights(params, score, logit, rows.q_idx[mt][h], key, rows.head[mt][h],
                                item.kv_head, item.request, item.q_len, item.kv_len);
             }
-            s[mt][nb][e] = wgt;
+            x = wgt;
             l[mt][h] += wgt;
           }
+          rotate_blocks(s[mt]);
+        }
       if constexpr (kScaleWeights)
         scale_weights(s, m, o);
     }
@@ -376,6 +389,36 @@ struct AttentionCTA {
           mma_16816<DT>(o[mt][2 * db2 + 1], a[mt], b[2], b[3]);
         }
       }
+    }
+  }
+
+  // The per-score hooks visit a warp's S fragment in loops over (mt, nb, e).
+  // Hook-heavy variants (ROLLED_HOOKS, chosen by attn-select-kernels from
+  // the hooks' size) keep the n-block loop rolled: each pass works on block
+  // 0 and then rotates the row's blocks by one, so indexing stays static
+  // (registers) while the hook code is emitted kMT x 4 times instead of
+  // kMT x kNB x 4. The rotation costs kNB x 4 moves per pass; it buys a
+  // compile several times faster where the hooks dominate the code.
+  // Unrolled, live_nb(nb) is nb and rotate_blocks nothing: the same code as
+  // plain loops (a lambda-based visitor perturbed ptxas into spilling the
+  // 255-register 32-row configs).
+  static constexpr bool kRolledHooks = ROLLED_HOOKS && kNB > 1;
+  static constexpr int kNBUnroll = kRolledHooks ? 1 : kNB;
+  __device__ __forceinline__ static int live_nb(int nb) { return kRolledHooks ? 0 : nb; }
+  __device__ __forceinline__ static void rotate_blocks(float (&sm)[kNB][4]) {
+    if constexpr (kRolledHooks) {
+      float first[4];
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        first[e] = sm[0][e];
+#pragma unroll
+      for (int j = 0; j + 1 < kNB; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e)
+          sm[j][e] = sm[j + 1][e];
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        sm[kNB - 1][e] = first[e];
     }
   }
 

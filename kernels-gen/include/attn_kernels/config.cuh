@@ -9,12 +9,17 @@ namespace attn_kernels {
 // __launch_bounds__), STAGES-deep cp.async ring for K/V. Constraints:
 // prefill: BLOCK_M / NUM_WARPS in {16, 32}, BLOCK_N % 16 == 0;
 // decode:  BLOCK_M in {16, 32}, (BLOCK_N / NUM_WARPS) % 16 == 0.
-template <int BLOCK_M, int BLOCK_N, int NUM_WARPS, int STAGES> struct Config {
+// ROLLED_HOOKS: evaluate the per-score hooks (logits, mask, weights) in a
+// rolled loop over the n-blocks (AttentionCTA::for_each_score), for variants
+// whose hooks are large enough to dominate the compile time.
+template <int BLOCK_M, int BLOCK_N, int NUM_WARPS, int STAGES, bool ROLLED_HOOKS = false>
+struct Config {
   static constexpr int kBlockM = BLOCK_M;
   static constexpr int kBlockN = BLOCK_N;
   static constexpr int kNumWarps = NUM_WARPS;
   static constexpr int kStages = STAGES;
   static constexpr int kThreads = 32 * NUM_WARPS;
+  static constexpr bool kRolledHooks = ROLLED_HOOKS;
 };
 
 } // namespace attn_kernels

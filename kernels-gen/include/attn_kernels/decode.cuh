@@ -19,7 +19,7 @@ namespace attn_kernels {
 
 template <class Variant, class Cfg>
 using DecodeCTA = AttentionCTA<Variant, Cfg::kBlockM, Cfg::kBlockN, 1, Cfg::kNumWarps,
-                               Cfg::kStages>;
+                               Cfg::kStages, Cfg::kRolledHooks>;
 
 template <class Variant, class Cfg> __host__ __device__ constexpr int decode_smem_bytes() {
   return DecodeCTA<Variant, Cfg>::kSmemBytes;

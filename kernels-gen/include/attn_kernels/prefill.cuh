@@ -16,7 +16,7 @@ namespace attn_kernels {
 
 template <class Variant, class Cfg>
 using PrefillCTA = AttentionCTA<Variant, Cfg::kBlockM, Cfg::kBlockN, Cfg::kNumWarps, 1,
-                                Cfg::kStages>;
+                                Cfg::kStages, Cfg::kRolledHooks>;
 
 template <class Variant, class Cfg> __host__ __device__ constexpr int prefill_smem_bytes() {
   return PrefillCTA<Variant, Cfg>::kSmemBytes;

@@ -248,8 +248,8 @@ private:
   }
 
   std::string configType(const KernelConfig &c) {
-    return fmt::format("attn_kernels::Config<{}, {}, {}, {}>", c.blockM, c.blockN, c.numWarps,
-                       c.stages);
+    return fmt::format("attn_kernels::Config<{}, {}, {}, {}{}>", c.blockM, c.blockN, c.numWarps,
+                       c.stages, c.rolledHooks ? ", true" : "");
   }
 
   void entryPoints() {

@@ -255,7 +255,9 @@ bool compileVariant(VariantOp variant, const CompileOptions &options, CompiledVa
   std::vector<KernelConfig> prefill = prefillCandidates(rowBytes);
   std::vector<KernelConfig> decode = decodeCandidates(rowBytes, variant.getGroupSize());
   auto position = [](const std::vector<KernelConfig> &list, std::optional<KernelConfig> c) {
-    auto it = c ? std::find(list.begin(), list.end(), *c) : list.end();
+    auto it = c ? std::find_if(list.begin(), list.end(),
+                               [&](const KernelConfig &l) { return l.sameTiles(*c); })
+                : list.end();
     return it == list.end() ? list.size() : static_cast<size_t>(it - list.begin());
   };
   std::vector<std::string> notes;
@@ -269,7 +271,8 @@ bool compileVariant(VariantOp variant, const CompileOptions &options, CompiledVa
       // A config someone set by hand (not in the list) is left alone.
       if (at + 1 >= list.size())
         continue;
-      const KernelConfig &next = list[at + 1];
+      KernelConfig next = list[at + 1];
+      next.rolledHooks = getKernelConfig(variant, kind)->rolledHooks;
       notes.push_back(fmt::format("{} config {}x{}/{}w/{}s spilled; using {}x{}/{}w/{}s", kind,
                                   list[at].blockM, list[at].blockN, list[at].numWarps,
                                   list[at].stages, next.blockM, next.blockN, next.numWarps,

@@ -23,6 +23,8 @@ DictionaryAttr buildKernelConfigsAttr(
     fields.push_back(b.getNamedAttr("num_warps", b.getI64IntegerAttr(c.numWarps)));
     if (c.stages)
       fields.push_back(b.getNamedAttr("stages", b.getI64IntegerAttr(c.stages)));
+    if (c.rolledHooks)
+      fields.push_back(b.getNamedAttr("rolled_hooks", b.getBoolAttr(true)));
     entries.push_back(b.getNamedAttr(kind, b.getDictionaryAttr(fields)));
   }
   return b.getDictionaryAttr(entries);
@@ -40,6 +42,8 @@ std::optional<KernelConfig> getKernelConfig(VariantOp variant, StringRef kind) {
     return attr ? attr.getInt() : 0;
   };
   KernelConfig c{field("block_m"), field("block_n"), field("num_warps"), field("stages")};
+  auto rolled = dict.getAs<BoolAttr>("rolled_hooks");
+  c.rolledHooks = rolled && rolled.getValue();
   if (c.numWarps <= 0)
     return std::nullopt;
   return c;

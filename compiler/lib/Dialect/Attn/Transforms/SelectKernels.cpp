@@ -55,6 +55,24 @@ int64_t classifierOps(VariantOp v) {
 // compiles (2.35 s cold). Start such variants there.
 bool hasLogitsHook(VariantOp v) { return static_cast<bool>(v.getHook(HookKind::logits)); }
 
+// Per-score hooks (logits, mask, weights) run on every element of a warp's
+// S fragment; fully unrolled, a 16-row warp's 64-key tile holds 32 copies of
+// their code. With this many ops in them the copies dominate NVRTC's time:
+// `everything` (80 ops; the other examples have at most 12) took cicc 1.15 s
+// + ptxas 1.78 s for its prefill alone, 0.81 s + 0.83 s rolled, and its
+// decode (4 warps x 16 keys: 8 copies) about 0.2 s less rolled. Rolled, each
+// n-block costs a few register moves per score, small beside hooks this
+// large (attention_core.cuh, rotate_blocks).
+constexpr int64_t kRolledHookOps = 32;
+
+int64_t perScoreHookOps(VariantOp v) {
+  int64_t n = 0;
+  for (HookKind kind : {HookKind::logits, HookKind::mask, HookKind::weights})
+    if (HookOp h = v.getHook(kind))
+      h.getBody().walk([&](Operation *op) { n += op->hasTrait<OpTrait::IsTerminator>() ? 0 : 1; });
+  return n;
+}
+
 KernelConfig firstPrefill(VariantOp v, int64_t rowBytes) {
   std::vector<KernelConfig> list = prefillCandidates(rowBytes);
   if (classifierOps(v) >= kHeavyClassifierOps || hasLogitsHook(v))
@@ -83,6 +101,7 @@ struct SelectKernelsPass : attn::impl::AttnSelectKernelsBase<SelectKernelsPass> 
     int64_t rowBytes = dim * elementBytes(v.getDtype());
     KernelConfig prefill = firstPrefill(v, rowBytes);
     KernelConfig decode = firstDecode(v, rowBytes);
+    prefill.rolledHooks = decode.rolledHooks = perScoreHookOps(v) >= kRolledHookOps;
     KernelConfig merge{0, 0, 4, 0};
     v->setAttr(kKernelConfigsAttrName,
                buildKernelConfigsAttr(&getContext(), "sm80",

@@ -5,6 +5,7 @@
 //
 //   kernel_configs = {template = "sm80",
 //                     prefill = {block_m = 128, block_n = 64, num_warps = 8, stages = 2},
+//                     (+ rolled_hooks = true where the per-score hooks are large)
 //                     decode  = {block_m = 16,  block_n = 64, num_warps = 4, stages = 3},
 //                     merge   = {num_warps = 4}}
 //
@@ -27,10 +28,17 @@ constexpr llvm::StringLiteral kKernelConfigsAttrName = "kernel_configs";
 /// has only num_warps) are 0.
 struct KernelConfig {
   int64_t blockM = 0, blockN = 0, numWarps = 0, stages = 0;
+  /// Per-score hooks in a rolled loop (config.cuh's ROLLED_HOOKS): less code
+  /// to compile for variants with large hooks, a few moves per score more.
+  bool rolledHooks = false;
   int64_t threads() const { return numWarps * 32; }
-  bool operator==(const KernelConfig &o) const {
+  /// Same tiles, warps and stages (the candidate lists carry no hook choice).
+  bool sameTiles(const KernelConfig &o) const {
     return blockM == o.blockM && blockN == o.blockN && numWarps == o.numWarps &&
            stages == o.stages;
+  }
+  bool operator==(const KernelConfig &o) const {
+    return sameTiles(o) && rolledHooks == o.rolledHooks;
   }
 };
 
