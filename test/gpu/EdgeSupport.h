@@ -54,8 +54,10 @@ bool isDeviceFault(const std::string &error);
 struct StrictOptions {
   double tol = 1e-2;      ///< ||out - ref|| / ||ref|| over elements finite in both
   double lseTol = 1e-2;   ///< max |lse - ref| / (1 + |ref|) over finite LSEs
-  /// normalize = none: the reference LSE (float64) may exceed what a float
-  /// sum of weights can hold; above this a GPU LSE of +inf is accepted.
+  /// normalize = none: where the reference LSE (float64) exceeds this, the
+  /// f32 weights of the row (one of them, or their sum) may leave f32's range
+  /// (hooks compute in f32, docs/language.md section 1): a GPU LSE of +inf is
+  /// accepted, and so is an infinite output with the reference's sign.
   double lseInfAbove = INFINITY;
   /// Outputs within this fraction of the dtype's largest finite value may
   /// round to infinity on one side and not on the other.
