@@ -32,7 +32,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <numeric>
 #include <optional>
 #include <random>
 
@@ -50,6 +49,39 @@ bool gTrace = false; // --trace
 void applyDecodeConfig(VariantOp op) {
   if (gDecodeConfig)
     setKernelConfig(op, "decode", *gDecodeConfig);
+}
+
+/// causal.attn built with `o`'s layout and dtype (and --decode-config),
+/// compiled for sm_90a without the cache (with the trace points when
+/// `trace`) and loaded. On failure `stage` names the step: "compile" or "load".
+bool loadCausal(const std::string &examplesDir, const Overrides &o, bool trace,
+                BuiltVariant &built, attnrt::Module &module, const char *&stage,
+                std::string &error) {
+  target::CompiledVariant compiled;
+  target::CompileOptions copts;
+  copts.archs = {"sm_90a"};
+  copts.useCache = false;
+  if (trace)
+    copts.defines = {"ATTN_TRACE"};
+  stage = "compile";
+  if (!buildVariant(examplesDir + "/causal.attn", o, built, error))
+    return false;
+  applyDecodeConfig(built.op);
+  if (!target::compileVariant(built.op, copts, compiled, error))
+    return false;
+  stage = "load";
+  const auto &art = compiled.artifacts.front();
+  attnrt::Status st =
+      attnrt::Module::load(art.cubin.data(), art.cubin.size(), art.manifestJson, &module);
+  error = st.ok() ? std::string() : st.toString();
+  return st.ok();
+}
+
+/// The head counts and dims of a bf16 variant.
+Shape shapeOf(VariantOp op) {
+  // The attributes are uint64_t; clang rejects the implicit narrowing in braces.
+  return Shape{int64_t(op.getNumQHeads()), int64_t(op.getNumKvHeads()),
+               int64_t(op.getHeadDimQk()), int64_t(op.getHeadDimVo()), true};
 }
 
 struct Workload {
@@ -180,57 +212,18 @@ struct Bf16Bits {
 /// rows NaN), filled directly with bits.
 LayoutData pagedRandomData(const std::vector<int64_t> &kvLens, const Shape &s, int64_t pageSize,
                            std::mt19937_64 &rng) {
-  LayoutData d;
-  d.layout = ATTN_KV_PAGED;
-  d.pageSize = pageSize;
-  const size_t batch = kvLens.size();
-  d.qIndptr.push_back(0);
-  for (size_t b = 0; b < batch; ++b) {
-    d.qIndptr.push_back(d.qIndptr.back() + 1);
-    d.kvLens.push_back(static_cast<int32_t>(kvLens[b]));
-  }
-  d.totalQ = static_cast<int64_t>(batch);
-  d.qStrideRow = s.numQHeads * s.dimQK;
-  d.qStrideHead = s.dimQK;
-  d.oStrideRow = s.numQHeads * s.dimVO;
-  d.oStrideHead = s.dimVO;
-  const int64_t kRow = s.numKVHeads * s.dimQK, vRow = s.numKVHeads * s.dimVO;
-  d.kStrideRow = kRow;
-  d.kStrideHead = s.dimQK;
-  d.vStrideRow = vRow;
-  d.vStrideHead = s.dimVO;
-  d.kStridePage = pageSize * kRow;
-  d.vStridePage = pageSize * vRow;
+  LayoutData d = layoutHeader(std::vector<int64_t>(kvLens.size(), 1), kvLens, s, ATTN_KV_PAGED,
+                              pageSize);
   Bf16Bits bits{rng};
   d.q.resize(static_cast<size_t>(d.totalQ * d.qStrideRow));
   for (uint16_t &x : d.q)
     x = bits.next();
-  std::vector<int32_t> pagesOf(batch);
-  int32_t needed = 0;
-  for (size_t b = 0; b < batch; ++b) {
-    pagesOf[b] = static_cast<int32_t>((kvLens[b] + pageSize - 1) / pageSize);
-    needed += pagesOf[b];
-  }
-  d.numPages = needed + 3;
-  std::vector<int32_t> perm(d.numPages);
-  std::iota(perm.begin(), perm.end(), 0);
-  std::shuffle(perm.begin(), perm.end(), rng);
-  d.k.assign(static_cast<size_t>(d.numPages * pageSize * kRow), 0x7fff);
-  d.v.assign(static_cast<size_t>(d.numPages * pageSize * vRow), 0x7fff);
-  d.kvIndptr.push_back(0);
-  int32_t next = 0;
-  for (size_t b = 0; b < batch; ++b) {
-    for (int32_t pg = 0; pg < pagesOf[b]; ++pg) {
-      int32_t page = perm[next++];
-      d.pageIndices.push_back(page);
-      int64_t rows = std::min<int64_t>(pageSize, kvLens[b] - int64_t(pg) * pageSize);
-      for (int64_t e = 0; e < rows * kRow; ++e)
-        d.k[page * d.kStridePage + e] = bits.next();
-      for (int64_t e = 0; e < rows * vRow; ++e)
-        d.v[page * d.vStridePage + e] = bits.next();
-    }
-    d.kvIndptr.push_back(d.kvIndptr.back() + pagesOf[b]);
-  }
+  layOutPages(d, rng, [&](size_t, int64_t, int64_t rows, int64_t page) {
+    for (int64_t e = 0; e < rows * d.kStrideRow; ++e)
+      d.k[page * d.kStridePage + e] = bits.next();
+    for (int64_t e = 0; e < rows * d.vStrideRow; ++e)
+      d.v[page * d.vStridePage + e] = bits.next();
+  });
   return d;
 }
 
@@ -277,27 +270,8 @@ struct SkewBench {
         !o.alloc(size_t(d.totalQ * s.numQHeads * s.dimVO) * 2, error) ||
         !lse.alloc(size_t(d.totalQ * s.numQHeads) * 4, error))
       return false;
-    batch.batchSize = static_cast<int32_t>(d.kvLens.size());
-    batch.qIndptr = d.qIndptr;
-    batch.kvLens = d.kvLens;
-    batch.kvIndptr = d.kvIndptr;
-    batch.pageIndices = d.pageIndices;
-    batch.numPages = d.numPages;
-    t.q = q.ptr();
-    t.k = k.ptr();
-    t.v = v.ptr();
-    t.o = o.ptr();
-    t.lse = lse.ptr();
-    t.qStrideRow = d.qStrideRow;
-    t.qStrideHead = d.qStrideHead;
-    t.oStrideRow = d.oStrideRow;
-    t.oStrideHead = d.oStrideHead;
-    t.kvStridePage = d.kStridePage;
-    t.kvStrideRow = d.kStrideRow;
-    t.kvStrideHead = d.kStrideHead;
-    t.vStridePage = d.vStridePage;
-    t.vStrideRow = d.vStrideRow;
-    t.vStrideHead = d.vStrideHead;
+    batch = batchOf(d);
+    t = tensorsOf(d, q.ptr(), k.ptr(), v.ptr(), o.ptr(), lse.ptr());
     return true;
   }
 
@@ -485,28 +459,16 @@ int runSkewed(const std::string &examplesDir, const std::string &lengthsPath, in
   ov.pageSize = 16;
   ov.bf16 = true;
   BuiltVariant built;
-  std::string error;
-  target::CompiledVariant compiled;
-  target::CompileOptions copts;
-  copts.archs = {"sm_90a"};
-  copts.useCache = false;
-  if (!buildVariant(examplesDir + "/causal.attn", ov, built, error) ||
-      (applyDecodeConfig(built.op), !target::compileVariant(built.op, copts, compiled, error))) {
-    std::printf("BENCH {\"case\": \"decode skew\", \"error\": \"compile: %s\"}\n", error.c_str());
-    return 1;
-  }
-  const auto &art = compiled.artifacts.front();
   attnrt::Module module;
-  attnrt::Status st =
-      attnrt::Module::load(art.cubin.data(), art.cubin.size(), art.manifestJson, &module);
-  if (!st.ok()) {
-    std::printf("BENCH {\"case\": \"decode skew\", \"error\": \"load: %s\"}\n",
-                st.toString().c_str());
+  const char *stage = "";
+  std::string error;
+  if (!loadCausal(examplesDir, ov, /*trace=*/false, built, module, stage, error)) {
+    std::printf("BENCH {\"case\": \"decode skew\", \"error\": \"%s: %s\"}\n", stage,
+                error.c_str());
     return 1;
   }
   VariantOp op = built.op;
-  Shape s{int64_t(op.getNumQHeads()), int64_t(op.getNumKvHeads()), int64_t(op.getHeadDimQk()),
-          int64_t(op.getHeadDimVo()), true};
+  Shape s = shapeOf(op);
 
   std::vector<SkewSetting> settings;
   settings.push_back({"default", {}, false});
@@ -623,31 +585,17 @@ int main(int argc, char **argv) {
     o.pageSize = w.pageSize ? w.pageSize : 16;
     o.bf16 = true;
     BuiltVariant built;
-    std::string error;
-    target::CompiledVariant compiled;
-    target::CompileOptions copts;
-    copts.archs = {"sm_90a"};
-    copts.useCache = false;
-    if (gTrace)
-      copts.defines = {"ATTN_TRACE"};
-    if (!buildVariant(examplesDir + "/causal.attn", o, built, error) ||
-        (applyDecodeConfig(built.op), !target::compileVariant(built.op, copts, compiled, error))) {
-      std::printf("BENCH {\"case\": \"%s\", \"error\": \"compile: %s\"}\n", w.name, error.c_str());
-      ++failures;
-      continue;
-    }
-    const auto &art = compiled.artifacts.front();
     attnrt::Module module;
-    st = attnrt::Module::load(art.cubin.data(), art.cubin.size(), art.manifestJson, &module);
-    if (!st.ok()) {
-      std::printf("BENCH {\"case\": \"%s\", \"error\": \"load: %s\"}\n", w.name, st.toString().c_str());
+    const char *stage = "";
+    std::string error;
+    if (!loadCausal(examplesDir, o, gTrace, built, module, stage, error)) {
+      std::printf("BENCH {\"case\": \"%s\", \"error\": \"%s: %s\"}\n", w.name, stage,
+                  error.c_str());
       ++failures;
       continue;
     }
     VariantOp op = built.op;
-    // The attributes are uint64_t; clang rejects the implicit narrowing in braces.
-    Shape s{int64_t(op.getNumQHeads()), int64_t(op.getNumKvHeads()), int64_t(op.getHeadDimQk()),
-            int64_t(op.getHeadDimVo()), true};
+    Shape s = shapeOf(op);
     LayoutData data = randomData(w, s, rng);
     GpuRunOptions ro;
     ro.timedReps = reps;

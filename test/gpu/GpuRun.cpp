@@ -141,6 +141,41 @@ bool timeGraphOverCopies(attnrt::Runner &runner, const attnrt::DeviceTensors &t,
 
 } // namespace
 
+attnrt::BatchDesc batchOf(const LayoutData &d) {
+  attnrt::BatchDesc batch;
+  batch.batchSize = static_cast<int32_t>(d.kvLens.size());
+  batch.qIndptr = d.qIndptr;
+  batch.kvLens = d.kvLens;
+  batch.kvIndptr = d.kvIndptr;
+  batch.pageIndices = d.pageIndices;
+  batch.numPages = d.numPages;
+  batch.bsrRowOffsets = d.bsrRowOffsets;
+  batch.bsrIndptr = d.bsrIndptr;
+  batch.bsrIndices = d.bsrIndices;
+  return batch;
+}
+
+attnrt::DeviceTensors tensorsOf(const LayoutData &d, CUdeviceptr q, CUdeviceptr k,
+                                CUdeviceptr v, CUdeviceptr o, CUdeviceptr lse) {
+  attnrt::DeviceTensors t;
+  t.q = q;
+  t.k = k;
+  t.v = v;
+  t.o = o;
+  t.lse = lse;
+  t.qStrideRow = d.qStrideRow;
+  t.qStrideHead = d.qStrideHead;
+  t.oStrideRow = d.oStrideRow;
+  t.oStrideHead = d.oStrideHead;
+  t.kvStridePage = d.kStridePage;
+  t.kvStrideRow = d.kStrideRow;
+  t.kvStrideHead = d.kStrideHead;
+  t.vStridePage = d.vStridePage;
+  t.vStrideRow = d.vStrideRow;
+  t.vStrideHead = d.vStrideHead;
+  return t;
+}
+
 bool runOnGpu(const attnrt::Module &module, VariantOp variant, const ref::Problem &p,
               const LayoutData &d, const GpuRunOptions &options, GpuOutput &out,
               std::string &error) {
@@ -164,33 +199,9 @@ bool runOnGpu(const attnrt::Module &module, VariantOp variant, const ref::Proble
   if (!bindParams(variant, p, params, paramBuffers, error))
     return false;
 
-  attnrt::BatchDesc batch;
-  batch.batchSize = static_cast<int32_t>(d.kvLens.size());
-  batch.qIndptr = d.qIndptr;
-  batch.kvLens = d.kvLens;
-  batch.kvIndptr = d.kvIndptr;
-  batch.pageIndices = d.pageIndices;
-  batch.numPages = d.numPages;
-  batch.bsrRowOffsets = d.bsrRowOffsets;
-  batch.bsrIndptr = d.bsrIndptr;
-  batch.bsrIndices = d.bsrIndices;
-
-  attnrt::DeviceTensors t;
-  t.q = q.ptr();
-  t.k = k.ptr();
-  t.v = v.ptr();
-  t.o = o.ptr();
-  t.lse = options.writeLse ? lse.ptr() : 0;
-  t.qStrideRow = d.qStrideRow;
-  t.qStrideHead = d.qStrideHead;
-  t.oStrideRow = d.oStrideRow;
-  t.oStrideHead = d.oStrideHead;
-  t.kvStridePage = d.kStridePage;
-  t.kvStrideRow = d.kStrideRow;
-  t.kvStrideHead = d.kStrideHead;
-  t.vStridePage = d.vStridePage;
-  t.vStrideRow = d.vStrideRow;
-  t.vStrideHead = d.vStrideHead;
+  const attnrt::BatchDesc batch = batchOf(d);
+  const attnrt::DeviceTensors t =
+      tensorsOf(d, q.ptr(), k.ptr(), v.ptr(), o.ptr(), options.writeLse ? lse.ptr() : 0);
 
   attnrt::Runner runner(&module);
   attnrt::Status st = runner.forward(batch, t, params, nullptr, options.run);

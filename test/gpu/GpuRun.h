@@ -57,6 +57,13 @@ bool runOnGpu(const attnrt::Module &module, VariantOp variant, const ref::Proble
               const LayoutData &data, const GpuRunOptions &options, GpuOutput &out,
               std::string &error);
 
+/// The batch description of `d` as attnrt's planner takes it.
+attnrt::BatchDesc batchOf(const LayoutData &d);
+
+/// attnrt's view of `d` uploaded to q, k, v, o and lse (lse may be 0).
+attnrt::DeviceTensors tensorsOf(const LayoutData &d, CUdeviceptr q, CUdeviceptr k,
+                                CUdeviceptr v, CUdeviceptr o, CUdeviceptr lse);
+
 /// "CUDA_ERROR_X (what)" or empty.
 std::string cudaError(CUresult r, const char *what);
 

@@ -66,61 +66,75 @@ void copyRows(const std::vector<double> &src, int64_t srcRow, int64_t rows, int6
 
 } // namespace
 
-LayoutData layOut(const ref::Problem &p, const Shape &s, int layout, int64_t pageSize,
-                  std::mt19937_64 &rng) {
+LayoutData layoutHeader(const std::vector<int64_t> &qLens, const std::vector<int64_t> &kvLens,
+                        const Shape &s, int layout, int64_t pageSize) {
   LayoutData d;
   d.layout = layout;
   d.pageSize = pageSize;
-  size_t batch = p.qLens.size();
   d.qIndptr.push_back(0);
-  for (size_t b = 0; b < batch; ++b) {
-    d.qIndptr.push_back(d.qIndptr.back() + static_cast<int32_t>(p.qLens[b]));
-    d.kvLens.push_back(static_cast<int32_t>(p.kvLens[b]));
+  for (size_t b = 0; b < qLens.size(); ++b) {
+    d.qIndptr.push_back(d.qIndptr.back() + static_cast<int32_t>(qLens[b]));
+    d.kvLens.push_back(static_cast<int32_t>(kvLens[b]));
   }
   d.totalQ = d.qIndptr.back();
-  convert(p.q, d.q, s.bf16);
   d.qStrideRow = s.numQHeads * s.dimQK;
   d.qStrideHead = s.dimQK;
   d.oStrideRow = s.numQHeads * s.dimVO;
   d.oStrideHead = s.dimVO;
-  int64_t kRow = s.numKVHeads * s.dimQK, vRow = s.numKVHeads * s.dimVO;
-  d.kStrideRow = kRow;
+  d.kStrideRow = s.numKVHeads * s.dimQK;
   d.kStrideHead = s.dimQK;
-  d.vStrideRow = vRow;
+  d.vStrideRow = s.numKVHeads * s.dimVO;
   d.vStrideHead = s.dimVO;
+  return d;
+}
+
+void layOutPages(LayoutData &d, std::mt19937_64 &rng,
+                 const std::function<void(size_t, int64_t, int64_t, int64_t)> &fillRows) {
+  const int64_t pageSize = d.pageSize;
+  const size_t batch = d.kvLens.size();
+  std::vector<int32_t> pagesOf(batch);
+  int32_t needed = 0;
+  for (size_t b = 0; b < batch; ++b) {
+    pagesOf[b] = static_cast<int32_t>((d.kvLens[b] + pageSize - 1) / pageSize);
+    needed += pagesOf[b];
+  }
+  d.numPages = needed + 3;
+  std::vector<int32_t> perm(d.numPages);
+  std::iota(perm.begin(), perm.end(), 0);
+  std::shuffle(perm.begin(), perm.end(), rng);
+  d.kStridePage = pageSize * d.kStrideRow;
+  d.vStridePage = pageSize * d.vStrideRow;
+  d.k.assign(static_cast<size_t>(d.numPages * d.kStridePage), 0x7fff);
+  d.v.assign(static_cast<size_t>(d.numPages * d.vStridePage), 0x7fff);
+  d.kvIndptr.push_back(0);
+  int32_t next = 0;
+  for (size_t b = 0; b < batch; ++b) {
+    for (int32_t pg = 0; pg < pagesOf[b]; ++pg) {
+      int32_t page = perm[next++];
+      d.pageIndices.push_back(page);
+      int64_t first = int64_t(pg) * pageSize;
+      fillRows(b, first, std::min<int64_t>(pageSize, d.kvLens[b] - first), page);
+    }
+    d.kvIndptr.push_back(d.kvIndptr.back() + pagesOf[b]);
+  }
+}
+
+LayoutData layOut(const ref::Problem &p, const Shape &s, int layout, int64_t pageSize,
+                  std::mt19937_64 &rng) {
+  LayoutData d = layoutHeader(p.qLens, p.kvLens, s, layout, pageSize);
+  size_t batch = p.qLens.size();
+  convert(p.q, d.q, s.bf16);
+  int64_t kRow = d.kStrideRow, vRow = d.vStrideRow;
 
   std::vector<int64_t> kvStart(batch, 0);
   for (size_t b = 1; b < batch; ++b)
     kvStart[b] = kvStart[b - 1] + p.kvLens[b - 1];
 
   if (layout == ATTN_KV_PAGED) {
-    std::vector<int32_t> pagesOf(batch);
-    int32_t needed = 0;
-    for (size_t b = 0; b < batch; ++b) {
-      pagesOf[b] = static_cast<int32_t>((p.kvLens[b] + pageSize - 1) / pageSize);
-      needed += pagesOf[b];
-    }
-    d.numPages = needed + 3;
-    std::vector<int32_t> perm(d.numPages);
-    std::iota(perm.begin(), perm.end(), 0);
-    std::shuffle(perm.begin(), perm.end(), rng);
-    d.k.assign(static_cast<size_t>(d.numPages * pageSize * kRow), 0x7fff);
-    d.v.assign(static_cast<size_t>(d.numPages * pageSize * vRow), 0x7fff);
-    d.kvIndptr.push_back(0);
-    int32_t next = 0;
-    for (size_t b = 0; b < batch; ++b) {
-      for (int32_t pg = 0; pg < pagesOf[b]; ++pg) {
-        int32_t page = perm[next++];
-        d.pageIndices.push_back(page);
-        int64_t first = pg * pageSize;
-        int64_t rows = std::min<int64_t>(pageSize, p.kvLens[b] - first);
-        copyRows(p.k, kvStart[b] + first, rows, kRow, d.k, page * pageSize, s.bf16);
-        copyRows(p.v, kvStart[b] + first, rows, vRow, d.v, page * pageSize, s.bf16);
-      }
-      d.kvIndptr.push_back(d.kvIndptr.back() + pagesOf[b]);
-    }
-    d.kStridePage = pageSize * kRow;
-    d.vStridePage = pageSize * vRow;
+    layOutPages(d, rng, [&](size_t b, int64_t first, int64_t rows, int64_t page) {
+      copyRows(p.k, kvStart[b] + first, rows, kRow, d.k, page * pageSize, s.bf16);
+      copyRows(p.v, kvStart[b] + first, rows, vRow, d.v, page * pageSize, s.bf16);
+    });
   } else if (layout == ATTN_KV_CONTIGUOUS) {
     // One [batch, max_kv] buffer, padded with NaN bits the kernels must not read.
     int64_t maxKV = 0;

@@ -11,6 +11,7 @@
 #include "attn/Reference/Evaluator.h"
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -38,6 +39,19 @@ struct Shape {
   int64_t numQHeads, numKVHeads, dimQK, dimVO;
   bool bf16;
 };
+
+/// What every layout shares: q rows and KV lengths per request, the dense
+/// row and head strides of Q, O, K and V (a KV row holds every KV head).
+LayoutData layoutHeader(const std::vector<int64_t> &qLens, const std::vector<int64_t> &kvLens,
+                        const Shape &s, int layout, int64_t pageSize);
+
+/// Paged K/V for d's KV lengths: each request's tokens on randomly permuted
+/// pages, with 3 spare pages (so indices are not simply 0..n-1) and every
+/// row NaN bits until written. fillRows(request, first, rows, page) writes
+/// the request's token rows [first, first + rows) to the start of `page`.
+void layOutPages(LayoutData &d, std::mt19937_64 &rng,
+                 const std::function<void(size_t request, int64_t first, int64_t rows,
+                                          int64_t page)> &fillRows);
 
 /// Lays out `p` for `layout`. Contiguous uses one padded [batch, max_kv]
 /// buffer; paged scatters each request's tokens over randomly permuted pages
