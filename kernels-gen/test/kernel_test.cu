@@ -1,9 +1,11 @@
 // kernel_test.cu - standalone correctness and timing test of the attn_kernels
 // templates (prefill, decode, split-KV with the fused merge, merge_states)
 // against a float64 CPU reference written here, independent of the kernels.
-// ABI v2: work items are assigned to CTAs through cta_work_indptr (built here
-// from the v1 grid-stride order), split (tile, kv head) pairs are merge groups
-// merged inside the attention launch, merge_counters stay zero between launches.
+// ABI v3: work items are assigned to CTAs (CTA c's first item at work[c], the
+// rest through cta_work_indptr; built here from the v1 grid-stride order) and
+// carry their request's q_indptr / q_len / kv_len / kv_indptr; split (tile,
+// kv head) pairs are merge groups merged inside the attention launch,
+// merge_counters stay zero between launches.
 //
 //   nvcc -std=c++17 -O2 -gencode arch=compute_90a,code=sm_90a -I../include \
 //        kernel_test.cu -o kernel_test && ./kernel_test [--quick] [--no-timing]
@@ -11,8 +13,8 @@
 // Prints one line per case and a final "SUMMARY: passed N / M" line.
 #include "test_variants.h"
 
-#if ATTN_ABI_VERSION != 2
-#error "kernel_test.cu is written against ATTN_ABI_VERSION 2 (cta_work_indptr, fused merge)"
+#if ATTN_ABI_VERSION != 3
+#error "kernel_test.cu is written against ATTN_ABI_VERSION 3 (first item at work[c], request facts in the item)"
 #endif
 
 #include <algorithm>
@@ -235,13 +237,13 @@ static WorkList build_work(const Batch &bt, const std::vector<int> &q_indptr, in
         const int rows = q1 - q0, kl = bt.kv_len[b];
         const int n = chunk > 0 ? std::max(1, (kl + chunk - 1) / chunk) : 1;
         if (n == 1) {
-          wl.items.push_back({b, kvh, q0, q1, 0, kl, -1, -1});
+          wl.items.push_back({b, kvh, q0, q1, 0, kl, -1, -1, 0, 0, 0, 0});
         } else {
           const int base = wl.slots, mg = wl.groups();
           wl.slots += n * rows * group;
           for (int c = 0; c < n; ++c)
             wl.items.push_back({b, kvh, q0, q1, c * chunk, std::min(kl, (c + 1) * chunk),
-                                base + c * rows * group, mg});
+                                base + c * rows * group, mg, 0, 0, 0, 0});
           for (int r = 0; r < rows; ++r)
             for (int g = 0; g < group; ++g)
               wl.merges.push_back({q_indptr[b] + q0 + r, kvh * group + g, b,
@@ -253,23 +255,28 @@ static WorkList build_work(const Batch &bt, const std::vector<int> &q_indptr, in
   return wl;
 }
 
-// CTA assignment (ABI v2: CTA c runs work[indptr[c] .. indptr[c + 1])).
-// Round-robin reproduces the v1 grid-stride order (CTA c ran items c, c + grid,
-// c + 2 grid, ...); blocked gives CTA c one contiguous run of the list, so one
-// CTA runs several chunks of a merge group back to back.
+// CTA assignment (ABI v3: CTA c runs work[c], then work[indptr[c] ..
+// indptr[c + 1]); an idle CTA's work[c] has request -1). Round-robin
+// reproduces the v1 grid-stride order (CTA c ran items c, c + grid, c + 2
+// grid, ...); blocked gives CTA c one contiguous run of the list, so one CTA
+// runs several chunks of a merge group back to back.
 static void assign_ctas(const std::vector<AttnWorkItem> &items, int grid, bool blocked,
                         std::vector<AttnWorkItem> &out, std::vector<int> &indptr) {
   const int n = (int)items.size();
-  out.clear();
-  out.reserve(n);
-  indptr.assign(1, 0);
+  AttnWorkItem none{};
+  none.request = -1;
+  out.assign(grid, none);
+  indptr.assign(1, grid);
   for (int c = 0; c < grid; ++c) {
+    std::vector<AttnWorkItem> mine;
     if (blocked) {
       const int b0 = (int)((int64_t)n * c / grid), b1 = (int)((int64_t)n * (c + 1) / grid);
-      out.insert(out.end(), items.begin() + b0, items.begin() + b1);
+      mine.assign(items.begin() + b0, items.begin() + b1);
     } else {
-      for (int i = c; i < n; i += grid) out.push_back(items[i]);
+      for (int i = c; i < n; i += grid) mine.push_back(items[i]);
     }
+    if (!mine.empty()) out[c] = mine[0];
+    for (size_t i = 1; i < mine.size(); ++i) out.push_back(mine[i]);
     indptr.push_back((int)out.size());
   }
 }
@@ -297,6 +304,7 @@ template <class V> struct Problem {
   int64_t o_stride_row = 0;
   int row_pad = 8; // extra elements per KV token row (0 in timing: the real, aligned layout)
   std::vector<int> bsr_row_off_h, bsr_indptr_h, bsr_idx_h;
+  std::vector<int> kv_indptr_h; // token offsets, or page offsets when paged
 
   void setup(const Batch &b, bool fill_random = true) {
     bt = b;
@@ -371,6 +379,7 @@ template <class V> struct Problem {
     v.up(vp);
     q_indptr.up(hd.q_indptr);
     kv_indptr.up(kvi);
+    kv_indptr_h = kvi;
     kv_pages.up(pages);
     kv_lens.up(b.kv_len);
     tok_off.up(hd.kv_tok);
@@ -452,6 +461,12 @@ template <class V> struct Problem {
   // The work list and its merge groups; set_grid then assigns items to CTAs.
   void set_work(const WorkList &wl) {
     work_h = wl.items;
+    for (AttnWorkItem &it : work_h) { // the request's facts, as the planner copies them
+      it.q_row0 = hd.q_indptr[it.request];
+      it.q_len = bt.q_len[it.request];
+      it.kv_len = bt.kv_len[it.request];
+      it.kv_base = kv_indptr_h[it.request];
+    }
     num_work = (int)wl.items.size();
     num_groups = wl.groups();
     merges.up(wl.merges);

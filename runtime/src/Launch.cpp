@@ -87,7 +87,8 @@ Status Runner::reserve(const Capacities &caps) {
       sz[size_t(Section::kBsrIndptr)] = words(caps.maxBsrRows + 1);
       sz[size_t(Section::kBsrIndices)] = words(caps.maxBsrIndices);
     }
-    sz[size_t(Section::kWork)] = size_t(workItems) * sizeof(AttnWorkItem);
+    // The kernels' layout adds each idle CTA's empty first slot (layOutForKernels).
+    sz[size_t(Section::kWork)] = size_t(workItems + grid) * sizeof(AttnWorkItem);
     sz[size_t(Section::kCtaIndptr)] = words(grid + 1);
     sz[size_t(Section::kMerges)] = size_t(slots) * sizeof(AttnMergeItem);
     sz[size_t(Section::kGroupIndptr)] = words(workItems + 1);
@@ -173,6 +174,7 @@ Status Runner::planImpl(const BatchDesc &batch, const RunOptions &opts, CUstream
   }
   WorkList work;
   ATTNRT_RETURN_IF_ERROR(buildWorkList(m, info, po, &work));
+  const DeviceWorkList laid = layOutForKernels(work);
 
   // Section sizes of this plan, then (fixed mode) the capacity check or
   // (growing mode) the layout; nothing is uploaded before both passed.
@@ -191,8 +193,8 @@ Status Runner::planImpl(const BatchDesc &batch, const RunOptions &opts, CUstream
   sz[size_t(Section::kBsrRowOffsets)] = sparse ? words(B) : 0;
   sz[size_t(Section::kBsrIndptr)] = words(int64_t(rows1));
   sz[size_t(Section::kBsrIndices)] = words(bsrIdx);
-  sz[size_t(Section::kWork)] = work.items.size() * sizeof(AttnWorkItem);
-  sz[size_t(Section::kCtaIndptr)] = words(int64_t(work.ctaIndptr.size()));
+  sz[size_t(Section::kWork)] = laid.items.size() * sizeof(AttnWorkItem);
+  sz[size_t(Section::kCtaIndptr)] = words(int64_t(laid.ctaIndptr.size()));
   sz[size_t(Section::kMerges)] = work.merges.size() * sizeof(AttnMergeItem);
   sz[size_t(Section::kGroupIndptr)] = words(int64_t(work.mergeGroupIndptr.size()));
   ATTNRT_RETURN_IF_ERROR(workspace_->prepare(sz, work.numMergeGroups(), work.numPartialSlots,
@@ -213,8 +215,8 @@ Status Runner::planImpl(const BatchDesc &batch, const RunOptions &opts, CUstream
     ATTNRT_RETURN_IF_ERROR(up(Section::kBsrIndptr, batch.bsrIndptr.data));
     ATTNRT_RETURN_IF_ERROR(up(Section::kBsrIndices, batch.bsrIndices.data));
   }
-  ATTNRT_RETURN_IF_ERROR(up(Section::kWork, work.items.data()));
-  ATTNRT_RETURN_IF_ERROR(up(Section::kCtaIndptr, work.ctaIndptr.data()));
+  ATTNRT_RETURN_IF_ERROR(up(Section::kWork, laid.items.data()));
+  ATTNRT_RETURN_IF_ERROR(up(Section::kCtaIndptr, laid.ctaIndptr.data()));
   ATTNRT_RETURN_IF_ERROR(up(Section::kMerges, work.merges.data()));
   ATTNRT_RETURN_IF_ERROR(up(Section::kGroupIndptr, work.mergeGroupIndptr.data()));
 

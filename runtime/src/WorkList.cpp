@@ -189,6 +189,10 @@ struct Planner {
           bi.item.kv_end = static_cast<int32_t>(kvLen);
           bi.item.partial_slot = -1;
           bi.item.merge_group = -1;
+          bi.item.q_row0 = info.qIndptr[b];
+          bi.item.q_len = static_cast<int32_t>(qLen);
+          bi.item.kv_len = static_cast<int32_t>(kvLen);
+          bi.item.kv_base = info.kvIndptr[b];
           if (headCost < 0 || counter.dependsOnKvHead())
             headCost = cost(bi.item);
           bi.cost = headCost;
@@ -445,6 +449,26 @@ static Status buildWorkListImpl(const Manifest &m, const BatchInfo &info,
     wl.items[fill[ctaOf[i]]++] = items[i];
   *out = std::move(wl);
   return Status::Ok();
+}
+
+DeviceWorkList layOutForKernels(const WorkList &wl) {
+  const int32_t ctas = wl.numCtas();
+  DeviceWorkList d;
+  AttnWorkItem none{};
+  none.request = -1;
+  none.partial_slot = -1;
+  none.merge_group = -1;
+  d.items.assign(size_t(ctas), none);
+  d.ctaIndptr.assign(size_t(ctas) + 1, ctas);
+  for (int32_t c = 0; c < ctas; ++c) {
+    const int32_t b = wl.ctaIndptr[c], e = wl.ctaIndptr[c + 1];
+    if (b < e)
+      d.items[size_t(c)] = wl.items[size_t(b)];
+    for (int32_t i = b + 1; i < e; ++i)
+      d.items.push_back(wl.items[size_t(i)]);
+    d.ctaIndptr[size_t(c) + 1] = static_cast<int32_t>(d.items.size());
+  }
+  return d;
 }
 
 Status buildWorkList(const Manifest &m, const BatchInfo &info, const PlanOptions &opts,

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -91,6 +92,11 @@ void checkWorkList(const Manifest &m, const BatchInfo &info, const WorkList &wl)
     ASSERT_GE(it.kv_head, 0);
     ASSERT_LT(it.kv_head, H);
     const int qLen = info.qLens[it.request], kvLen = info.kvLens[it.request];
+    // The request's facts the kernels read from the item instead of the batch arrays.
+    EXPECT_EQ(it.q_row0, info.qIndptr[it.request]);
+    EXPECT_EQ(it.q_len, qLen);
+    EXPECT_EQ(it.kv_len, kvLen);
+    EXPECT_EQ(it.kv_base, info.kvIndptr[it.request]);
     ASSERT_LE(0, it.q_begin);
     ASSERT_LT(it.q_begin, it.q_end);
     ASSERT_LE(it.q_end, qLen);
@@ -222,6 +228,31 @@ void checkWorkList(const Manifest &m, const BatchInfo &info, const WorkList &wl)
   const double mean = double(total) / double(wl.ctaCost.size());
   EXPECT_LE(double(most), 1.10 * mean + double(wl.maxItemCost))
       << "most loaded CTA " << most << ", mean " << mean << ", largest item " << wl.maxItemCost;
+
+  // The kernels' layout: CTA c's first item at c, the rest in its range,
+  // each CTA's items in the plan's order; nothing else.
+  const DeviceWorkList laid = layOutForKernels(wl);
+  const int32_t ctas = wl.numCtas();
+  ASSERT_EQ(laid.ctaIndptr.size(), size_t(ctas) + 1);
+  EXPECT_EQ(laid.ctaIndptr.front(), ctas);
+  EXPECT_EQ(laid.ctaIndptr.back(), static_cast<int32_t>(laid.items.size()));
+  EXPECT_LE(laid.items.size(), wl.items.size() + size_t(ctas));
+  auto same = [](const AttnWorkItem &a, const AttnWorkItem &b) {
+    return std::memcmp(&a, &b, sizeof(AttnWorkItem)) == 0;
+  };
+  for (int32_t c = 0; c < ctas; ++c) {
+    const int32_t b = wl.ctaIndptr[c], e = wl.ctaIndptr[c + 1];
+    if (b == e) {
+      EXPECT_EQ(laid.items[c].request, -1) << "idle CTA " << c;
+      EXPECT_EQ(laid.ctaIndptr[c], laid.ctaIndptr[c + 1]) << "idle CTA " << c;
+      continue;
+    }
+    EXPECT_TRUE(same(laid.items[c], wl.items[b])) << "CTA " << c << "'s first item";
+    ASSERT_EQ(laid.ctaIndptr[c + 1] - laid.ctaIndptr[c], e - b - 1) << "CTA " << c;
+    for (int32_t i = 1; i < e - b; ++i)
+      EXPECT_TRUE(same(laid.items[laid.ctaIndptr[c] + i - 1], wl.items[b + i]))
+          << "CTA " << c << " item " << i;
+  }
 }
 
 WorkList build(const Manifest &m, const BatchInfo &info, const PlanOptions &o) {

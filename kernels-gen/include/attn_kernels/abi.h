@@ -19,7 +19,7 @@ typedef unsigned long long uint64_t;
 #include <stdint.h>
 #endif
 
-#define ATTN_ABI_VERSION 2
+#define ATTN_ABI_VERSION 3
 
 /* Layout codes, as in the manifest's "kv_layout". */
 #define ATTN_KV_CONTIGUOUS 0
@@ -36,9 +36,14 @@ typedef unsigned long long uint64_t;
  * for row r and group head g to slot partial_slot + (r - q_begin) * group + g,
  * and the merge items of its merge group (merge_group >= 0) later combine the
  * slots: the CTA that finishes the group's last item merges them (fused merge,
- * no second launch). */
+ * no second launch).
+ * The last four fields repeat the request's batch metadata (the planner has
+ * it on the host), so a CTA's first page lookup waits for one load (the item)
+ * instead of two (the item, then q_indptr / kv_lens / kv_indptr): each is a
+ * DRAM miss at the start of a launch, and decode of one long request is
+ * short enough for that chain to show (ABI 3). */
 typedef struct AttnWorkItem {
-  int32_t request;
+  int32_t request; /* -1: no item (an idle CTA's first slot) */
   int32_t kv_head;
   int32_t q_begin;
   int32_t q_end;
@@ -46,6 +51,10 @@ typedef struct AttnWorkItem {
   int32_t kv_end;
   int32_t partial_slot;
   int32_t merge_group; /* -1 when partial_slot < 0 */
+  int32_t q_row0;      /* q_indptr[request] */
+  int32_t q_len;       /* q_indptr[request + 1] - q_indptr[request] */
+  int32_t kv_len;      /* kv_lens[request] */
+  int32_t kv_base;     /* kv_indptr[request] */
 } AttnWorkItem;
 
 /* Combines the partial states of one (query row, head): slots
@@ -108,9 +117,10 @@ typedef struct AttnArgs {
   const int32_t *bsr_indices;
 
   /* Work. The grid is persistent and its size fixed by the runtime: CTA c
-   * runs items work[cta_work_indptr[c] .. cta_work_indptr[c + 1]) in order
-   * (gridDim.x + 1 entries, in device memory, so a CUDA graph captured once
-   * replays every later plan). */
+   * runs work[c] first (its address needs no load; request = -1 when the CTA
+   * has nothing to do), then work[cta_work_indptr[c] .. cta_work_indptr[c + 1])
+   * in order (gridDim.x + 1 entries, each >= gridDim.x; all in device memory,
+   * so a CUDA graph captured once replays every later plan). */
   const AttnWorkItem *work;
   const int32_t *cta_work_indptr;
   float *partial_o;   /* [slots][head_dim_vo] */

@@ -82,10 +82,22 @@ struct AttentionCTA {
   __device__ __forceinline__ static void run(const AttnArgs &args, const Params &params) {
     extern __shared__ __align__(128) char smem[];
     ATTN_TRACE_POINT(0);
+    // The first item sits at work[blockIdx.x] (abi.h), so its load does not
+    // wait for the CTA's range: one dependent load less at the launch's start.
+    // k walks w_rest - 1 (standing for the first item), then the range. (A
+    // loop that tested the range after each item made ptxas spill prefill's
+    // 255-register 32-row configs.)
+    const int w_rest = args.cta_work_indptr[blockIdx.x];
     const int w_end = args.cta_work_indptr[blockIdx.x + 1];
 #pragma unroll 1
-    for (int w = args.cta_work_indptr[blockIdx.x]; w < w_end; ++w) {
+    for (int k = w_rest - 1, w = blockIdx.x; k < w_end; w = ++k) {
       const ItemInfo item = load_item<V>(args, w);
+      if (item.request < 0)
+        break;
+#ifdef ATTN_TRACE
+      if (w == (int)blockIdx.x && item.kv_len != -7) // the branch waits for the item
+        ATTN_TRACE_POINT(5);
+#endif
       process(args, params, item, w, smem);
       ATTN_TRACE_POINT(2);
       if (item.merge_group >= 0)
@@ -121,6 +133,10 @@ struct AttentionCTA {
       if (t.cls)
         issue_kv(args, item, s_kv0 + s * kStageBytes, t);
       cp_async_commit(); // possibly empty: keeps the group count uniform
+#ifdef ATTN_TRACE
+      if (s == 0 && w == (int)blockIdx.x)
+        ATTN_TRACE_POINT(6);
+#endif
     }
 
     // ---- Row facts. Padding rows (past num_rows) alias the item's last

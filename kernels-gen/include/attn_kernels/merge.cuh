@@ -5,8 +5,9 @@
 //    chunk items, each chunk writes un-finalized partial states; the CTA that
 //    finishes a group's last chunk merges the group (finish_chunk), so a split
 //    plan is still one launch. Counting finished chunks with an atomic is the
-//    classic "last block" pattern: every writer fences before the count, the
-//    last CTA fences after it and reads the partials with L1-bypassing loads.
+//    classic "last block" pattern: every writer CTA releases (one fence
+//    after a barrier) before the count, the last one acquires after it and
+//    reads the partials with L1-bypassing loads.
 //  - merge_states: the public two-state merge (attnrt::mergeStates) engines
 //    use to compose cascades of their own.
 //
@@ -173,20 +174,27 @@ __device__ __forceinline__ void finish_chunk(const AttnArgs &args,
   AttnMergeItem first_item{};
   if (g_begin + warp < g_end)
     first_item = args.merge[g_begin + warp];
-  __threadfence(); // this thread's partial stores are visible device-wide ...
-  __syncthreads(); // ... for every thread, before the count below
+  // One thread publishes the CTA's partial stores and counts: the barrier
+  // orders every thread's stores before thread 0's release fence (fences are
+  // cumulative in the PTX memory model, as in cooperative groups' grid sync),
+  // and the barrier after the count orders the acquire fence before every
+  // thread's partial loads. One acq_rel fence per CTA instead of a seq_cst
+  // __threadfence per thread: the count is on the launch's critical path.
+  __syncthreads();
   if (threadIdx.x == 0) {
-    const int chunks = args.merge[g_begin].num_slots;
+    asm volatile("fence.acq_rel.gpu;" ::: "memory"); // release the partials
+    const int chunks = first_item.num_slots;
     const int done = atomicAdd(args.merge_counters + group, 1) + 1;
     s_last = done == chunks;
-    if (done == chunks)
+    if (done == chunks) {
       args.merge_counters[group] = 0; // no other chunk of this launch counts it again
+      asm volatile("fence.acq_rel.gpu;" ::: "memory"); // acquire the others' partials
+    }
   }
   __syncthreads();
   if (!s_last)
     return;
   ATTN_TRACE_POINT(4);
-  __threadfence(); // order the partial loads after the count
   AttnMergeItem item = first_item;
 #pragma unroll 1
   for (int mi = g_begin + warp; mi < g_end; mi += warps) {
@@ -194,6 +202,7 @@ __device__ __forceinline__ void finish_chunk(const AttnArgs &args,
       item = args.merge[mi];
     merge_row<Variant>(args, params, item, lane);
   }
+  ATTN_TRACE_POINT(7);
 }
 
 // The public two-state merge: one warp per (row, head), grid-stride.

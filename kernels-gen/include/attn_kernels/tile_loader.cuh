@@ -35,10 +35,10 @@ __device__ __forceinline__ ItemInfo load_item(const AttnArgs &args, int w) {
   r.kv_end = it.kv_end;
   r.partial_slot = it.partial_slot;
   r.merge_group = it.merge_group;
-  r.q_row0 = args.q_indptr[it.request];
-  r.q_len = args.q_indptr[it.request + 1] - r.q_row0;
-  r.kv_len = args.kv_lens[it.request];
-  r.kv_base = args.kv_indptr[it.request];
+  r.q_row0 = it.q_row0;
+  r.q_len = it.q_len;
+  r.kv_len = it.kv_len;
+  r.kv_base = it.kv_base;
   r.num_rows = (it.q_end - it.q_begin) * Variant::kGroupSize;
   return r;
 }

@@ -14,8 +14,10 @@
 #ifdef ATTN_TRACE
 namespace attn_kernels {
 // Points: 0 CTA start, 1 first key tile landed, 2 math of its last item
-// done, 3 exit, 4 found it finished a group's last item (it merges next).
-constexpr int kTracePoints = 5;
+// done, 3 exit, 4 found it finished a group's last item (it merges next),
+// 5 its first work item arrived, 6 its first key tile's copies issued (the
+// page lookups returned), 7 its merge's stores issued.
+constexpr int kTracePoints = 8;
 constexpr int kTraceMaxCtas = 8192;
 } // namespace attn_kernels
 extern "C" __device__ unsigned long long

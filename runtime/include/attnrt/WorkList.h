@@ -134,6 +134,17 @@ struct WorkList {
   }
 };
 
+// The work list as the kernels read it (abi.h, ABI 3): items[c] for c <
+// numCtas is CTA c's first item (request = -1 when it has none), so a CTA
+// reaches its first item without first loading its range; its further items
+// are items[ctaIndptr[c] .. ctaIndptr[c + 1]), all at indices >= numCtas.
+// At most numCtas entries more than the plan's items.
+struct DeviceWorkList {
+  std::vector<AttnWorkItem> items;
+  std::vector<int32_t> ctaIndptr; // [numCtas + 1]
+};
+DeviceWorkList layOutForKernels(const WorkList &wl);
+
 // Which kernel runs this batch: decode when every q_len * group fits the
 // decode kernel's block_m (and it exists), else prefill.
 Status chooseKernel(const Manifest &m, const BatchInfo &info,

@@ -6,7 +6,7 @@
 
 static const char kManifest[] = R"({
   "format": "attnc-manifest",
-  "abi_version": 2,
+  "abi_version": 3,
   "attnc_version": "0.1.0",
   "variant": "causal",
   "dtype": "bf16",
