@@ -45,6 +45,8 @@ namespace {
 std::optional<KernelConfig> gDecodeConfig;
 std::string gDecodeConfigText = "selected";
 bool gTrace = false; // --trace
+std::vector<std::string> gDefines; // --define NAME[=VALUE]: kernel experiments
+bool gKvHnd = false;               // --kv-hnd: paged K/V head-major inside pages
 
 void applyDecodeConfig(VariantOp op) {
   if (gDecodeConfig)
@@ -61,8 +63,9 @@ bool loadCausal(const std::string &examplesDir, const Overrides &o, bool trace,
   target::CompileOptions copts;
   copts.archs = {"sm_90a"};
   copts.useCache = false;
+  copts.defines = gDefines;
   if (trace)
-    copts.defines = {"ATTN_TRACE"};
+    copts.defines.push_back("ATTN_TRACE");
   stage = "compile";
   if (!buildVariant(examplesDir + "/causal.attn", o, built, error))
     return false;
@@ -120,6 +123,27 @@ LayoutData randomData(const Workload &w, const Shape &s, std::mt19937_64 &rng) {
   return layOut(p, s, w.layout, w.pageSize, rng);
 }
 
+/// --kv-hnd: re-lays paged K/V head-major inside each page ([pages, heads,
+/// page_size, dim], FlashInfer's HND) instead of token-major (NHD): one KV
+/// head's keys of a page are then one contiguous run. Same values.
+void toHeadMajorPages(LayoutData &d, const Shape &s) {
+  auto relay = [&](std::vector<uint16_t> &pool, int64_t dim, int64_t &strideRow,
+                   int64_t &strideHead) {
+    std::vector<uint16_t> out(pool.size());
+    const int64_t ps = d.pageSize, H = s.numKVHeads;
+    for (int64_t pg = 0; pg < d.numPages; ++pg)
+      for (int64_t t = 0; t < ps; ++t)
+        for (int64_t h = 0; h < H; ++h)
+          std::copy_n(pool.begin() + ((pg * ps + t) * H + h) * dim, dim,
+                      out.begin() + ((pg * H + h) * ps + t) * dim);
+    pool.swap(out);
+    strideRow = dim;
+    strideHead = ps * dim;
+  };
+  relay(d.k, s.dimQK, d.kStrideRow, d.kStrideHead);
+  relay(d.v, s.dimVO, d.vStrideRow, d.vStrideHead);
+}
+
 /// The float64 reference of one request's last query row, from the laid-out
 /// data (bits back to doubles), for the spot check.
 bool referenceRow(VariantOp op, const Workload &w, const LayoutData &d, const Shape &s,
@@ -132,19 +156,21 @@ bool referenceRow(VariantOp op, const Workload &w, const LayoutData &d, const Sh
   for (int64_t e = 0; e < s.numQHeads * s.dimQK; ++e)
     p.q.push_back(fromBits(d.q[row * s.numQHeads * s.dimQK + e], true));
   auto keyRow = [&](const std::vector<uint16_t> &pool, int64_t j, int64_t dim,
-                    int64_t stridePage, int64_t strideRow, std::vector<double> &out) {
+                    int64_t stridePage, int64_t strideRow, int64_t strideHead,
+                    std::vector<double> &out) {
     int64_t base;
     if (d.layout == ATTN_KV_PAGED)
       base = d.pageIndices[d.kvIndptr[request] + j / d.pageSize] * stridePage +
              (j % d.pageSize) * strideRow;
     else
       base = (d.kvIndptr[request] + j) * strideRow;
-    for (int64_t e = 0; e < s.numKVHeads * dim; ++e)
-      out.push_back(fromBits(pool[base + e], true));
+    for (int64_t h = 0; h < s.numKVHeads; ++h)
+      for (int64_t e = 0; e < dim; ++e)
+        out.push_back(fromBits(pool[base + h * strideHead + e], true));
   };
   for (int64_t j = 0; j < kvLen; ++j) {
-    keyRow(d.k, j, s.dimQK, d.kStridePage, d.kStrideRow, p.k);
-    keyRow(d.v, j, s.dimVO, d.vStridePage, d.vStrideRow, p.v);
+    keyRow(d.k, j, s.dimQK, d.kStridePage, d.kStrideRow, d.kStrideHead, p.k);
+    keyRow(d.v, j, s.dimVO, d.vStridePage, d.vStrideRow, d.vStrideHead, p.v);
   }
   return ref::evaluate(op, p, r, error);
 }
@@ -380,7 +406,7 @@ void printTrace(const attnrt::Module &module, const char *name) {
   std::vector<unsigned long long> t(bytes / sizeof(unsigned long long));
   if (cuCtxSynchronize() != CUDA_SUCCESS || cuMemcpyDtoH(t.data(), ptr, bytes) != CUDA_SUCCESS)
     return;
-  constexpr int kPoints = 5;
+  constexpr int kPoints = 8; // trace.cuh's kTracePoints
   unsigned long long origin = ~0ull;
   std::vector<size_t> ctas;
   for (size_t c = 0; c * kPoints < t.size(); ++c)
@@ -406,10 +432,13 @@ void printTrace(const attnrt::Module &module, const char *name) {
                 name, what, v.size(), v.front(), at(0.1), at(0.5), at(0.9), v.back());
   };
   summary("start", 0);
+  summary("item", 5);
+  summary("kv_issued", 6);
   summary("first_tile", 1);
   summary("math_done", 2);
-  summary("exit", 3);
   summary("merge_start", 4);
+  summary("merge_done", 7);
+  summary("exit", 3);
   // The CTAs that merged: exit well after their math.
   int merged = 0;
   double worstMerge = 0;
@@ -534,6 +563,10 @@ int main(int argc, char **argv) {
       only = argv[++i];
     else if (a == "--trace")
       gTrace = true;
+    else if (a == "--kv-hnd")
+      gKvHnd = true;
+    else if (a == "--define" && i + 1 < argc)
+      gDefines.push_back(argv[++i]);
     else if (a == "--decode-config" && i + 1 < argc) {
       KernelConfig c;
       if (std::sscanf(argv[++i], "%ld,%ld,%ld,%ld", &c.blockM, &c.blockN, &c.numWarps,
@@ -553,11 +586,14 @@ int main(int argc, char **argv) {
                   "  --only TEXT     only the cases whose name contains TEXT ('skew': the skewed ones)\n"
                   "  --trace         kernels built with -DATTN_TRACE: print each non-skewed case's\n"
                   "                  per-CTA timeline (trace.cuh) of its last launch\n"
-                  "  --decode-config M,N,W,S  decode kernel config (tuning)\n");
+                  "  --decode-config M,N,W,S  decode kernel config (tuning)\n"
+                  "  --define NAME[=VALUE]    compile the kernels with -DNAME[=VALUE] (experiments)\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
   std::printf("decode config: %s\n", gDecodeConfigText.c_str());
+  for (const std::string &d : gDefines)
+    std::printf("define: %s\n", d.c_str());
   if (cuInit(0) != CUDA_SUCCESS) {
     std::printf("attn-bench: no GPU\n");
     return 0;
@@ -597,6 +633,8 @@ int main(int argc, char **argv) {
     VariantOp op = built.op;
     Shape s = shapeOf(op);
     LayoutData data = randomData(w, s, rng);
+    if (gKvHnd && w.layout == ATTN_KV_PAGED)
+      toHeadMajorPages(data, s);
     GpuRunOptions ro;
     ro.timedReps = reps;
     double kvBytes = 0;
