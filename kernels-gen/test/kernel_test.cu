@@ -439,6 +439,10 @@ template <class V> struct Problem {
     args.kv_stride_page = stride_page;
     args.kv_stride_row = row;
     args.kv_stride_head = std::max(DQK, DVO);
+    // V has strides of its own (abi.h); this harness lays K and V pools out alike.
+    args.v_stride_page = stride_page;
+    args.v_stride_row = row;
+    args.v_stride_head = std::max(DQK, DVO);
     args.kv_indptr = kv_indptr.p;
     args.kv_page_indices = kv_pages.p;
     args.kv_lens = kv_lens.p;

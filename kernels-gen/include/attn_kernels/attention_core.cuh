@@ -51,6 +51,10 @@ struct AttentionCTA {
   static constexpr int kKUnroll = (!kQInRegs && kMT > 1 && kNB >= 8) ? 1 : kKQ;
   static constexpr bool kQueryXform = V::kHasQuery || V::kQueryRope;
   static constexpr bool kKeyXform = V::kHasKey || V::kKeyRope;
+  // Decode's shape (one row of warps splitting each key tile): an item holds
+  // every query row of its (request, KV head), so each K/V byte is read once
+  // per launch and is streamed past L2 (load_kv_tiles' STREAM).
+  static constexpr bool kDecodeShape = WARPS_M == 1 && WARPS_N > 1;
 
   using QTile = SmemTile<BLOCK_M, DQK>;
   using KTile = SmemTile<BLOCK_N, DQK>;
@@ -109,8 +113,8 @@ struct AttentionCTA {
 
   __device__ __forceinline__ static void issue_kv(const AttnArgs &args, const ItemInfo &item,
                                                   uint32_t s_stage, const KeyTile &t) {
-    load_kv_tiles<V, kThreads, KTile, VTile>(s_stage, s_stage + KTile::kBytes, args, item, t.k0,
-                                             t.k1 - t.k0);
+    load_kv_tiles<V, kThreads, KTile, VTile, kDecodeShape>(s_stage, s_stage + KTile::kBytes,
+                                                           args, item, t.k0, t.k1 - t.k0);
   }
 
   __device__ static void process(const AttnArgs &args, const Params &params,

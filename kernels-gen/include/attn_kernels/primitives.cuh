@@ -95,6 +95,22 @@ __device__ __forceinline__ void cp_async_16(uint32_t dst, const void *src, bool 
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src), "r"(n)
                : "memory");
 }
+// The same copy with an L2 cache policy (l2_evict_first_policy) attached.
+__device__ __forceinline__ void cp_async_16(uint32_t dst, const void *src, bool valid,
+                                            uint64_t policy) {
+  int n = valid ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global.L2::cache_hint [%0], [%1], 16, %2, %3;" ::"r"(dst),
+               "l"(src), "r"(n), "l"(policy)
+               : "memory");
+}
+// An L2 policy for data read once: its lines are the first to go, so a
+// stream of K/V does not push out what the next launch reads first (its
+// work items, page table and merge lists) or the split's partial states.
+__device__ __forceinline__ uint64_t l2_evict_first_policy() {
+  uint64_t policy;
+  asm("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+  return policy;
+}
 __device__ __forceinline__ void cp_async_commit() {
   asm volatile("cp.async.commit_group;" ::: "memory");
 }

@@ -100,15 +100,16 @@ template <int THREADS, int ROWS, int CHUNKS_A, int CHUNKS_B = CHUNKS_A> struct R
         f(r);
     }
   }
-  // cp.async of this thread's chunks of one row (src: the row's first byte).
-  template <class Tile>
+  // cp.async of this thread's chunks of one row (src: the row's first byte),
+  // with the L2 policy `policy...` when one is given.
+  template <class Tile, class... Policy>
   __device__ __forceinline__ static void copy_row(uint32_t smem, const char *src, int r,
-                                                  bool valid) {
+                                                  bool valid, Policy... policy) {
     const int c0 = threadIdx.x % kCols;
 #pragma unroll
     for (int j = 0; j < Tile::kChunks / kCols; ++j) {
       const int c = c0 + j * kCols;
-      cp_async_16(smem + Tile::chunk_offset(r, c), valid ? src + c * 16 : src, valid);
+      cp_async_16(smem + Tile::chunk_offset(r, c), valid ? src + c * 16 : src, valid, policy...);
     }
   }
 };
@@ -127,20 +128,30 @@ __device__ __forceinline__ void load_tile(uint32_t smem, const void *base, int r
 }
 
 // K and V tiles of the same key rows [k0, k0 + rows); rows past `rows` are
-// zero-filled.
-template <class Variant, int THREADS, class KT, class VT>
+// zero-filled. STREAM: every K/V byte is read by this CTA alone (decode),
+// so it goes through L2 marked evict-first (l2_evict_first_policy).
+// Prefill's K/V tiles are read again by the other query tiles' CTAs and keep
+// the default policy.
+template <class Variant, int THREADS, class KT, class VT, bool STREAM>
 __device__ __forceinline__ void load_kv_tiles(uint32_t smem_k, uint32_t smem_v,
                                               const AttnArgs &args, const ItemInfo &item, int k0,
                                               int rows) {
   static_assert(KT::kRows == VT::kRows, "K and V tiles hold the same keys");
   using Sweep = RowSweep<THREADS, KT::kRows, KT::kChunks, VT::kChunks>;
   const char *kbase = (const char *)args.k, *vbase = (const char *)args.v;
-  Sweep::rows([&](int r) {
-    const bool valid = r < rows;
-    const KVOffsets off = valid ? kv_row_offsets<Variant>(args, item, k0 + r) : KVOffsets{0, 0};
-    Sweep::template copy_row<KT>(smem_k, kbase + off.k * 2, r, valid);
-    Sweep::template copy_row<VT>(smem_v, vbase + off.v * 2, r, valid);
-  });
+  auto copy = [&](auto... policy) {
+    Sweep::rows([&](int r) {
+      const bool valid = r < rows;
+      const KVOffsets off =
+          valid ? kv_row_offsets<Variant>(args, item, k0 + r) : KVOffsets{0, 0};
+      Sweep::template copy_row<KT>(smem_k, kbase + off.k * 2, r, valid, policy...);
+      Sweep::template copy_row<VT>(smem_v, vbase + off.v * 2, r, valid, policy...);
+    });
+  };
+  if constexpr (STREAM)
+    copy(l2_evict_first_policy());
+  else
+    copy();
 }
 
 // Row offsets of the packed query tile: packed row p is query row
