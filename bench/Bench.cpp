@@ -406,7 +406,7 @@ void printTrace(const attnrt::Module &module, const char *name) {
   std::vector<unsigned long long> t(bytes / sizeof(unsigned long long));
   if (cuCtxSynchronize() != CUDA_SUCCESS || cuMemcpyDtoH(t.data(), ptr, bytes) != CUDA_SUCCESS)
     return;
-  constexpr int kPoints = 8; // trace.cuh's kTracePoints
+  constexpr int kPoints = 11; // trace.cuh's kTracePoints
   unsigned long long origin = ~0ull;
   std::vector<size_t> ctas;
   for (size_t c = 0; c * kPoints < t.size(); ++c)
@@ -437,6 +437,9 @@ void printTrace(const attnrt::Module &module, const char *name) {
   summary("first_tile", 1);
   summary("math_done", 2);
   summary("merge_start", 4);
+  summary("merge_lse", 8);
+  summary("merge_b1", 9);
+  summary("merge_b2", 10);
   summary("merge_done", 7);
   summary("exit", 3);
   // The CTAs that merged: exit well after their math.

@@ -16,8 +16,13 @@ namespace attn_kernels {
 // Points: 0 CTA start, 1 first key tile landed, 2 math of its last item
 // done, 3 exit, 4 found it finished a group's last item (it merges next),
 // 5 its first work item arrived, 6 its first key tile's copies issued (the
-// page lookups returned), 7 its merge's stores issued.
-constexpr int kTracePoints = 8;
+// page lookups returned), 7 its merge's stores issued; in the merge, thread
+// 0's row: 8 the slots' LSEs reduced, 9 / 10 the first / second batch of
+// slots accumulated. A point that must wait for loaded data sits behind a
+// branch on that data (the timer read alone would not wait for the load).
+// Points 8-10 showed the merge of 32 slots as three dependent L2 round
+// trips of 0.5-0.8 us each (bench/RESULTS.md, third session of 2026-11-26).
+constexpr int kTracePoints = 11;
 constexpr int kTraceMaxCtas = 8192;
 } // namespace attn_kernels
 extern "C" __device__ unsigned long long
