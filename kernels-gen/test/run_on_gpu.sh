@@ -4,9 +4,10 @@
 # A/B: when test/baseline_inc/ exists (a copy of older headers, git-ignored, carried), a
 # baseline binary built from it is timed in the same call (--timing-only); AB_FLAGS (e.g.
 # -DATTN_KERNELS_SKIP_RESCALE=0) builds one more variant of the current headers, which runs
-# the full suite too. kernel_test.cu is written against ABI v2 (per-CTA work ranges, fused
-# split-KV merge, merge_states) and #errors on other ATTN_ABI_VERSIONs, so baseline_inc must hold
-# ABI v2 headers (copies from before commit 68b5018 no longer build).
+# the full suite too. kernel_test.cu is written against ABI v3 (CTA c's first item at work[c],
+# request facts in the items, fused split-KV merge, merge_states) and #errors on other
+# ATTN_ABI_VERSIONs, so baseline_inc must hold ABI v3 headers (copies from before commit 4feee12
+# no longer build).
 set -o pipefail
 OUT=${OUT:-/tmp/attn_out}; mkdir -p "$OUT"
 cd "$(dirname "$0")"
