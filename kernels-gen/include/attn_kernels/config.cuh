@@ -10,7 +10,7 @@ namespace attn_kernels {
 // prefill: BLOCK_M / NUM_WARPS in {16, 32}, BLOCK_N % 16 == 0;
 // decode:  BLOCK_M in {16, 32}, (BLOCK_N / NUM_WARPS) % 16 == 0.
 // ROLLED_HOOKS: evaluate the per-score hooks (logits, mask, weights) in a
-// rolled loop over the n-blocks (AttentionCTA::for_each_score), for variants
+// rolled loop over the n-blocks (AttentionCTA::live_nb / rotate_blocks), for variants
 // whose hooks are large enough to dominate the compile time.
 template <int BLOCK_M, int BLOCK_N, int NUM_WARPS, int STAGES, bool ROLLED_HOOKS = false>
 struct Config {
