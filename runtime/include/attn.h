@@ -37,7 +37,7 @@ extern "C" {
 /* Version of this interface: structs or signatures change only with a new
  * major version; new functions and enum values bump the minor. */
 #define ATTN_API_VERSION_MAJOR 1
-#define ATTN_API_VERSION_MINOR 0
+#define ATTN_API_VERSION_MINOR 1
 #define ATTN_API_VERSION (ATTN_API_VERSION_MAJOR * 1000 + ATTN_API_VERSION_MINOR)
 
 /* Values equal attnrt::StatusCode (runtime/include/attnrt/Status.h), plus
@@ -278,6 +278,17 @@ attn_status attn_dense_tensors(attn_module module, uint64_t q, uint64_t k, uint6
  * non-positive strides) or params that do not match the manifest. */
 attn_status attn_runner_run(attn_runner runner, const attn_tensors *tensors,
                             attn_params params, void *stream);
+
+/* Programmatic dependent launch (attnrt::Runner::setProgrammaticLaunch; API
+ * 1.1): enable != 0 makes later runs launch with programmatic stream
+ * serialization, so a launch may begin while the kernel before it in the
+ * stream finishes; its CTAs wait for that kernel before reading q, k, v or
+ * params arrays and before writing. Hides the gap between launches (also in
+ * CUDA graphs). Off by default. ATTN_INVALID_ARGUMENT, the setting
+ * unchanged, when the module's kernels do not wait (manifest
+ * "programmatic_launch" false: built for an arch before sm_90 or by an older
+ * attnc) or the device is older than sm_90. */
+attn_status attn_runner_set_programmatic_launch(attn_runner runner, int32_t enable);
 
 /* plan + run. */
 attn_status attn_runner_forward(attn_runner runner, const attn_batch *batch,

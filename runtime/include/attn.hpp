@@ -254,6 +254,9 @@ public:
   Error run(const attn_tensors &tensors, const Params &params, void *stream = nullptr) {
     return check(attn_runner_run(h_, &tensors, params.get(), stream));
   }
+  Error setProgrammaticLaunch(bool enable) {
+    return check(attn_runner_set_programmatic_launch(h_, enable ? 1 : 0));
+  }
   Error forward(const attn_batch &batch, const attn_tensors &tensors, const Params &params,
                 void *stream = nullptr, const attn_run_options *options = nullptr) {
     return check(attn_runner_forward(h_, &batch, &tensors, params.get(), stream, options));

@@ -434,6 +434,21 @@ attn_status attn_runner_plan(attn_runner runner, const attn_batch *batch,
   return entry("attn_runner_plan", [&] { return planImpl(runner, batch, options, stream); });
 }
 
+attn_status attn_runner_set_programmatic_launch(attn_runner runner, int32_t enable) {
+  return entry("attn_runner_set_programmatic_launch", [&]() -> Status {
+    std::shared_ptr<RunnerObject> r;
+    ATTNRT_RETURN_IF_ERROR(lookup(raw(runner), HandleKind::kRunner, &r));
+    // Checked here too (the manifest is host data), so the refusal does not
+    // depend on the driver.
+    const Manifest &m = r->module->manifest;
+    if (enable && !m.programmaticLaunch)
+      return invalidArgument("the module's kernels (arch " + m.arch +
+                             ") do not wait for the previous grid; compile them for sm_90 or "
+                             "newer with this attnc");
+    return driverSetProgrammaticLaunch(r->driver, enable != 0);
+  });
+}
+
 attn_status attn_dense_tensors(attn_module module, uint64_t q, uint64_t k, uint64_t v,
                                uint64_t o, uint64_t lse, attn_tensors *out) {
   return entry("attn_dense_tensors", [&]() -> Status {

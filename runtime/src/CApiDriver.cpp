@@ -38,6 +38,10 @@ Status driverRun(DriverRunner *runner, const DeviceTensors &tensors, const Param
   return runner->runner.run(tensors, params, static_cast<CUstream>(stream));
 }
 
+Status driverSetProgrammaticLaunch(DriverRunner *runner, bool enable) {
+  return runner->runner.setProgrammaticLaunch(enable);
+}
+
 Status driverInitDevice(int ordinal) { return initDevice(ordinal, nullptr); }
 
 Status driverReleaseDevice(int ordinal) { return releaseDevice(ordinal); }

@@ -38,6 +38,7 @@ Status driverPlan(DriverRunner *runner, const BatchDesc &batch, const RunOptions
                   void *stream);
 Status driverRun(DriverRunner *runner, const DeviceTensors &tensors, const ParamSet &params,
                  void *stream);
+Status driverSetProgrammaticLaunch(DriverRunner *runner, bool enable);
 Status driverMergeStates(DriverModule *module, const MergeStatesArgs &args, void *stream);
 
 Status driverInitDevice(int ordinal);

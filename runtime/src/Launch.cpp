@@ -295,7 +295,7 @@ Status Runner::runImpl(const DeviceTensors &t, const ParamSet &params, CUstream 
   a.v_stride_head = t.vStrideHead;
 
   ScopedContext scope(module_->context());
-  // Both arguments by value: cuLaunchKernel copies them at launch, so the
+  // Both arguments by value: cuLaunchKernelEx copies them at launch, so the
   // locals may die when we return.
   void *args[] = {&a, blob.data()};
 
@@ -308,9 +308,40 @@ Status Runner::runImpl(const DeviceTensors &t, const ParamSet &params, CUstream 
   rec.threads = k->info.threads;
   rec.smemBytes = k->smemBytes;
   rec.merged = work_.split();
-  ATTNRT_CU(cuLaunchKernel(k->function, rec.grid, 1, 1, rec.threads, 1, 1,
-                           static_cast<unsigned>(rec.smemBytes), stream, args, nullptr));
+  rec.programmatic = programmatic_;
+  CUlaunchAttribute attr{};
+  attr.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+  attr.value.programmaticStreamSerializationAllowed = 1;
+  CUlaunchConfig cfg{};
+  cfg.gridDimX = static_cast<unsigned>(rec.grid);
+  cfg.gridDimY = cfg.gridDimZ = 1;
+  cfg.blockDimX = static_cast<unsigned>(rec.threads);
+  cfg.blockDimY = cfg.blockDimZ = 1;
+  cfg.sharedMemBytes = static_cast<unsigned>(rec.smemBytes);
+  cfg.hStream = stream;
+  cfg.attrs = programmatic_ ? &attr : nullptr;
+  cfg.numAttrs = programmatic_ ? 1 : 0;
+  ATTNRT_CU(cuLaunchKernelEx(&cfg, k->function, args, nullptr));
   last_ = rec;
+  return Status::Ok();
+}
+
+Status Runner::setProgrammaticLaunch(bool enable) {
+  if (!enable) {
+    programmatic_ = false;
+    return Status::Ok();
+  }
+  const Manifest &m = module_->manifest();
+  if (!m.programmaticLaunch)
+    return invalidArgument(
+        "Runner::setProgrammaticLaunch: the module's kernels (arch " + m.arch +
+        ") do not wait for the previous grid; compile them for sm_90 or newer with this attnc");
+  if (module_->ccMajor() < 9)
+    return invalidArgument("Runner::setProgrammaticLaunch: the device (sm_" +
+                           std::to_string(module_->ccMajor()) +
+                           std::to_string(module_->ccMinor()) +
+                           ") has no programmatic dependent launch; it needs sm_90 or newer");
+  programmatic_ = true;
   return Status::Ok();
 }
 

@@ -360,6 +360,11 @@ static Status parseManifestImpl(std::string_view json, Manifest *out) {
   if (!parseArch(m.arch, &av) && m.arch.substr(0, 8) != "compute_")
     return r.error("arch", "is \"" + m.arch + "\", expected sm_<NN>[a] or compute_<NN>[a]");
   ATTNRT_RETURN_IF_ERROR(r.getString("artifact", false, &m.artifact));
+  if (const JsonValue *pdl = root.find("programmatic_launch")) {
+    if (!pdl->isBool())
+      return r.error("programmatic_launch", "must be true or false");
+    m.programmaticLaunch = pdl->asBool();
+  }
 
   // Optional: without it the planner counts every tile as work.
   if (const JsonValue *classifier = root.find("tile_classifier"))

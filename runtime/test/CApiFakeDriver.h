@@ -18,6 +18,8 @@ inline int runs = 0;
 inline RunOptions lastOptions;
 // The "current device" (0: no context).
 inline int deviceMajor = 0, deviceMinor = 0;
+// The last accepted attn_runner_set_programmatic_launch.
+inline bool programmatic = false;
 
 } // namespace attnrt::capi::fakedriver
 

@@ -709,3 +709,44 @@ TEST(CApi, PlanWithHostParams) {
   ASSERT_OK(attn_module_destroy(m));
 }
 } // namespace
+
+namespace {
+
+TEST(CApi, ProgrammaticLaunch) {
+  EXPECT_ATTN(attn_runner_set_programmatic_launch(nullptr, 1), ATTN_INVALID_HANDLE,
+              "attn_runner_set_programmatic_launch: runner handle is NULL");
+  attn_module m = loadSample(); // "programmatic_launch": true
+  attn_runner r = nullptr;
+  ASSERT_OK(attn_runner_create(m, nullptr, &r));
+  // The device decides too: an sm_80 device refuses, an sm_90 one accepts.
+  fake::deviceMajor = 8;
+  fake::programmatic = false;
+  EXPECT_ATTN(attn_runner_set_programmatic_launch(r, 1), ATTN_INVALID_ARGUMENT, "sm_90");
+  EXPECT_FALSE(fake::programmatic);
+  fake::deviceMajor = 9;
+  ASSERT_OK(attn_runner_set_programmatic_launch(r, 1));
+  EXPECT_TRUE(fake::programmatic);
+  ASSERT_OK(attn_runner_set_programmatic_launch(r, 0));
+  EXPECT_FALSE(fake::programmatic);
+  fake::deviceMajor = fake::deviceMinor = 0;
+  ASSERT_OK(attn_runner_destroy(r));
+  ASSERT_OK(attn_module_destroy(m));
+
+  // Kernels whose manifest does not say they wait (an older attnc, or built
+  // for sm_80): refused whatever the device, and turning it off still works.
+  for (const char *value : {"false", ""}) {
+    SCOPED_TRACE(value);
+    attn_module old = loadSample(sampleWith("programmatic_launch", value));
+    ASSERT_OK(attn_runner_create(old, nullptr, &r));
+    fake::deviceMajor = 9;
+    EXPECT_ATTN(attn_runner_set_programmatic_launch(r, 1), ATTN_INVALID_ARGUMENT,
+                "do not wait for the previous grid");
+    ASSERT_OK(attn_runner_set_programmatic_launch(r, 0));
+    fake::deviceMajor = 0;
+    ASSERT_OK(attn_runner_destroy(r));
+    ASSERT_OK(attn_module_destroy(old));
+  }
+  expectUsable();
+}
+
+} // namespace

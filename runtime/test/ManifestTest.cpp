@@ -68,6 +68,7 @@ TEST(Manifest, ParsesTheDocumentedExample) {
   EXPECT_EQ(g->blockM, 0);
   EXPECT_EQ(m.arch, "sm_90a");
   EXPECT_EQ(m.artifact, "causal.sm_90a.cubin");
+  EXPECT_TRUE(m.programmaticLaunch);
 }
 
 TEST(Manifest, EveryRequiredFieldIsRequired) {
@@ -82,6 +83,10 @@ TEST(Manifest, EveryRequiredFieldIsRequired) {
   // Informational fields may be absent.
   EXPECT_TRUE(parse(sampleWith("attnc_version", "")).ok());
   EXPECT_TRUE(parse(sampleWith("artifact", "")).ok());
+  // Manifests from before programmatic launch: the runtime must not use it.
+  Manifest m;
+  ASSERT_TRUE(parse(sampleWith("programmatic_launch", ""), &m).ok());
+  EXPECT_FALSE(m.programmaticLaunch);
 }
 
 TEST(Manifest, AbiVersion) {
@@ -117,6 +122,8 @@ TEST(Manifest, FieldTypesAndValues) {
   expectError(sampleWith("kernels", "3"), StatusCode::kInvalidManifest, "must be an array");
   expectError(sampleWith("arch", R"("hopper")"), StatusCode::kInvalidManifest, "sm_<NN>");
   expectError(sampleWith("variant", R"("")"), StatusCode::kInvalidManifest, "variant");
+  expectError(sampleWith("programmatic_launch", "1"), StatusCode::kInvalidManifest,
+              "programmatic_launch");
 }
 
 TEST(Manifest, BlockSparseNeedsBlocks) {

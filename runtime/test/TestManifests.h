@@ -43,6 +43,7 @@ inline std::vector<std::pair<std::string, std::string>> sampleFields() {
          "num_warps": 4, "stages": 3, "threads": 128, "smem_symbol": "attn_causal_decode_smem_bytes"},
         {"kind": "merge", "name": "attn_causal_merge", "threads": 128}])"},
       {"arch", R"("sm_90a")"},
+      {"programmatic_launch", "true"},
       {"artifact", R"("causal.sm_90a.cubin")"},
   };
 }

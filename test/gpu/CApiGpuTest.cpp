@@ -435,6 +435,21 @@ void testMisuse(const std::string &examples, const std::string &arch, int major)
     o.deterministic = 1;
     p.forwardOk(runner, "forward with kv_chunk 128, deterministic", &o);
   }
+  // Programmatic launch through the C API (sm_90+ kernels on an sm_90+
+  // device; the scheduler tests check chains of such launches).
+  {
+    s = attn_runner_set_programmatic_launch(runner, 1);
+    if (major >= 9 && arch.rfind("sm_9", 0) == 0) {
+      check(s == ATTN_OK,
+            "programmatic launch on" + (s ? std::string(": ") + attn_last_error() : ""));
+      attn_run_options o{};
+      o.kv_chunk = 128;
+      p.forwardOk(runner, "forward with programmatic launch, kv_chunk 128", &o);
+    } else {
+      expectCode(s, ATTN_INVALID_ARGUMENT, "sm_90", "programmatic launch before sm_90");
+    }
+    check(attn_runner_set_programmatic_launch(runner, 0) == ATTN_OK, "programmatic launch off");
+  }
   // Fixed capacities: a batch above them fails, one within them runs.
   {
     attn_capacities caps{};

@@ -10,7 +10,9 @@
 //  - CUDA graphs: run() captured once after the first plan of a runner with
 //    fixed capacities, replayed after plans with different lengths;
 //  - cascade: a shared prefix and per-request suffixes as two passes merged
-//    with attnrt::mergeStates equals the flat computation.
+//    with attnrt::mergeStates equals the flat computation;
+//  - programmatic dependent launch: chains of calls, each reading the output
+//    of the launch just before it, plain and in a graph.
 //
 //===----------------------------------------------------------------------===//
 #include "Compare.h"
@@ -28,6 +30,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -346,6 +349,196 @@ void graphReplay(Loaded &L, std::mt19937_64 &rng) {
   cuStreamDestroy(stream);
 }
 
+// ---- Programmatic dependent launch ----------------------------------------
+
+// One call of a chain: a planned runner, its problem and its K/V.
+struct ChainStep {
+  attnrt::Runner *runner;
+  const ref::Problem *p;
+  const LayoutData *d;
+  CUdeviceptr k, v;
+};
+
+// Runs `steps` back to back on one stream with programmatic launch, each
+// call's q being the previous call's output (bufs[i] is step i's q,
+// bufs[i + 1] its o, all but bufs[0] NaN-poisoned first): a launch that read
+// q before waiting for the kernel ahead of it would read poison or a
+// half-written tensor. `graph`: the chain is captured once and replayed
+// twice, re-poisoned in between. Each step is checked against the
+// reference on the q the GPU really read (so errors do not compound).
+void runChain(const std::string &name, Loaded &L, const std::vector<ChainStep> &steps,
+              bool graph) {
+  const Shape &s = L.shape;
+  const LayoutData &d0 = *steps.front().d;
+  const size_t elems = size_t(d0.totalQ * s.numQHeads * s.dimVO);
+  const size_t lseElems = size_t(d0.totalQ * s.numQHeads);
+  std::vector<DeviceBuffer> bufs(steps.size() + 1), lses(steps.size());
+  std::string err;
+  for (auto &b : bufs)
+    if (!b.alloc(elems * 2, err)) {
+      report(false, name, err);
+      return;
+    }
+  for (auto &b : lses)
+    if (!b.alloc(lseElems * 4, err)) {
+      report(false, name, err);
+      return;
+    }
+  cuMemcpyHtoD(bufs[0].ptr(), d0.q.data(), elems * 2);
+  auto poison = [&] {
+    for (size_t i = 1; i < bufs.size(); ++i)
+      cuMemsetD8(bufs[i].ptr(), 0xFF, elems * 2);
+    for (auto &b : lses)
+      cuMemsetD8(b.ptr(), 0xFF, lseElems * 4);
+    cuCtxSynchronize();
+  };
+  CUstream stream = nullptr;
+  cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+  attnrt::ParamSet params;
+  auto launchAll = [&]() -> attnrt::Status {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const LayoutData &d = *steps[i].d;
+      attnrt::DeviceTensors t = tensorsOf(d, bufs[i].ptr(), steps[i].k, steps[i].v,
+                                          bufs[i + 1].ptr(), lses[i].ptr());
+      ATTNRT_RETURN_IF_ERROR(steps[i].runner->run(t, params, stream));
+      if (!steps[i].runner->lastLaunch().programmatic)
+        return attnrt::Status(attnrt::StatusCode::kInternal, "launched without the attribute");
+    }
+    return attnrt::Status::Ok();
+  };
+  poison();
+  attnrt::Status st;
+  CUresult cr = CUDA_SUCCESS;
+  CUgraphExec exec = nullptr;
+  if (!graph) {
+    st = launchAll();
+  } else {
+    CUgraph g = nullptr;
+    cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_GLOBAL);
+    st = launchAll();
+    cr = cuStreamEndCapture(stream, &g);
+    if (st.ok() && cr == CUDA_SUCCESS)
+      cr = cuGraphInstantiate(&exec, g, 0);
+    if (g)
+      cuGraphDestroy(g);
+    for (int replay = 0; replay < 2 && st.ok() && cr == CUDA_SUCCESS; ++replay) {
+      poison();
+      cr = cuGraphLaunch(exec, stream);
+      if (cr == CUDA_SUCCESS)
+        cr = cuStreamSynchronize(stream);
+    }
+  }
+  if (cr == CUDA_SUCCESS)
+    cr = cuStreamSynchronize(stream);
+  if (exec)
+    cuGraphExecDestroy(exec);
+  cuStreamDestroy(stream);
+  if (!st.ok() || cr != CUDA_SUCCESS) {
+    report(false, name, st.ok() ? cudaError(cr, "chain") : st.toString());
+    if (cr != CUDA_SUCCESS)
+      exitAfterDeviceFault(passed, failed);
+    return;
+  }
+  std::vector<uint16_t> qBits = d0.q;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    ref::Problem p = *steps[i].p;
+    for (size_t e = 0; e < p.q.size(); ++e)
+      p.q[e] = fromBits(qBits[e], s.bf16);
+    ref::Result r;
+    const std::string stepName = name + ", call " + std::to_string(i);
+    if (!reference(L.config.built.op, p, r, stepName))
+      return;
+    GpuOutput out;
+    out.o.resize(elems);
+    out.lse.resize(lseElems);
+    cuMemcpyDtoH(out.o.data(), bufs[i + 1].ptr(), elems * 2);
+    cuMemcpyDtoH(out.lse.data(), lses[i].ptr(), lseElems * 4);
+    check(stepName, L, out, r);
+    qBits = out.o;
+  }
+}
+
+void programmaticLaunch(Loaded &L, std::mt19937_64 &rng) {
+  VariantOp op = L.config.built.op;
+  const Shape &s = L.shape;
+  if (s.dimQK != s.dimVO) {
+    report(false, "programmatic launch", "the chain needs head_dim_qk == head_dim_vo");
+    return;
+  }
+  std::uniform_int_distribution<int64_t> len(300, 5000);
+  const int batch = 6, calls = 5;
+  std::vector<ref::Problem> problems;
+  std::vector<LayoutData> layouts;
+  for (int c = 0; c < calls; ++c) {
+    std::vector<int64_t> kv;
+    for (int b = 0; b < batch; ++b)
+      kv.push_back(len(rng));
+    problems.push_back(ref::makeRandomProblem(op, std::vector<int64_t>(batch, 1), kv, rng()));
+    layouts.push_back(layOut(problems.back(), s, ATTN_KV_PAGED, 16, rng));
+  }
+  std::vector<DeviceBuffer> ks(calls), vs(calls);
+  std::string err;
+  for (int c = 0; c < calls; ++c)
+    if (!ks[c].upload(layouts[c].k.data(), layouts[c].k.size() * 2, err) ||
+        !vs[c].upload(layouts[c].v.data(), layouts[c].v.size() * 2, err)) {
+      report(false, "programmatic launch: upload", err);
+      return;
+    }
+  auto planned = [&](attnrt::Runner &r, int c, const attnrt::RunOptions &ro) {
+    attnrt::Status st = r.setProgrammaticLaunch(true);
+    if (st.ok())
+      st = r.plan(batchOf(layouts[c]), ro, nullptr);
+    if (!st.ok())
+      report(false, "programmatic launch: plan", st.toString());
+    return st.ok();
+  };
+
+  // One runner, one plan, split keys (the calls share partial states and
+  // merge counters: each must wait for the one before to finish with them).
+  attnrt::RunOptions split;
+  split.kvChunk = 256;
+  attnrt::Runner shared(&L.module);
+  if (planned(shared, 0, split)) {
+    std::vector<ChainStep> steps(
+        calls, ChainStep{&shared, &problems[0], &layouts[0], ks[0].ptr(), vs[0].ptr()});
+    runChain("programmatic chain, one split plan", L, steps, false);
+    runChain("programmatic chain, one split plan, graph", L, steps, true);
+  }
+  // A runner and a plan per call: different lengths, pages and K/V.
+  std::vector<std::unique_ptr<attnrt::Runner>> runners;
+  std::vector<ChainStep> steps;
+  for (int c = 0; c < calls; ++c) {
+    runners.push_back(std::make_unique<attnrt::Runner>(&L.module));
+    if (!planned(*runners.back(), c, attnrt::RunOptions()))
+      return;
+    steps.push_back({runners.back().get(), &problems[c], &layouts[c], ks[c].ptr(), vs[c].ptr()});
+  }
+  runChain("programmatic chain, a plan per call", L, steps, false);
+  runChain("programmatic chain, a plan per call, graph", L, steps, true);
+
+  // Kernels that do not wait (as an older manifest says): refused.
+  std::string manifest = L.config.artifact.artifacts.front().manifestJson;
+  const std::string on = "\"programmatic_launch\": true";
+  size_t at = manifest.find(on);
+  if (at == std::string::npos) {
+    report(false, "programmatic launch: manifest", "no \"programmatic_launch\": true");
+    return;
+  }
+  manifest.replace(at, on.size(), "\"programmatic_launch\": false");
+  const target::ArchArtifact &art = L.config.artifact.artifacts.front();
+  attnrt::Module old;
+  attnrt::Status st = attnrt::Module::load(art.cubin.data(), art.cubin.size(), manifest, &old);
+  if (!st.ok()) {
+    report(false, "programmatic launch: load", st.toString());
+    return;
+  }
+  attnrt::Runner refused(&old);
+  st = refused.setProgrammaticLaunch(true);
+  report(!st.ok() && st.message().find("do not wait") != std::string::npos &&
+             !refused.programmaticLaunch(),
+         "programmatic launch refused for kernels that do not wait", st.toString());
+}
+
 // ---- Cascade through mergeStates ------------------------------------------
 
 // Paged pools built by hand: `pages` pages of keys/values given per token.
@@ -545,6 +738,8 @@ int main(int argc, char **argv) {
     deterministicMode(L[0], rng);
   if (L[0].ok)
     graphReplay(L[0], rng);
+  if (L[0].ok)
+    programmaticLaunch(L[0], rng);
   if (L[2].ok)
     cascade(L[2], rng);
   std::printf("%d passed, %d failed\n", passed, failed);

@@ -86,6 +86,11 @@ struct AttentionCTA {
   __device__ __forceinline__ static void run(const AttnArgs &args, const Params &params) {
     extern __shared__ __align__(128) char smem[];
     ATTN_TRACE_POINT(0);
+    // Programmatic launch (primitives.cuh): the next launch may start as our
+    // CTAs leave. Before the wait below we read only what plan() uploaded
+    // (the work list), which the kernel ahead of us cannot be writing: the
+    // upload is a copy, and a kernel launched after a copy waits for it.
+    allow_dependent_grid();
     // The first item sits at work[blockIdx.x] (abi.h), so its load does not
     // wait for the CTA's range: one dependent load less at the launch's start.
     // k walks w_rest - 1 (standing for the first item), then the range. (A
@@ -96,6 +101,10 @@ struct AttentionCTA {
 #pragma unroll 1
     for (int k = w_rest - 1, w = blockIdx.x; k < w_end; w = ++k) {
       const ItemInfo item = load_item<V>(args, w);
+      // Returns at once after the first item. Idle CTAs wait too: then this
+      // grid completes only after the one ahead of it, so a chain of
+      // programmatic launches stays ordered even when one finds no work.
+      wait_for_prerequisite_grid();
       if (item.request < 0)
         break;
 #ifdef ATTN_TRACE

@@ -119,6 +119,26 @@ template <int N> __device__ __forceinline__ void cp_async_wait() {
 }
 
 // ---------------------------------------------------------------------------
+// Programmatic dependent launch (sm_90+; nothing on sm_80). When the runtime
+// launches a kernel with programmatic stream serialization, the kernel may
+// start while the previous kernel in the stream is still running; it must
+// call wait_for_prerequisite_grid() before it reads anything that kernel may
+// write (q, k, v, params arrays) or writes anything (o, lse, the workspace).
+// Without that launch attribute the wait returns at once.
+// allow_dependent_grid() lets the next such kernel start launching now (its
+// CTAs take SM room as ours leave and then wait for our completion).
+__device__ __forceinline__ void wait_for_prerequisite_grid() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void allow_dependent_grid() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+// ---------------------------------------------------------------------------
 // ldmatrix: four 8x8 b16 matrices; lanes 8i..8i+7 give the row addresses of
 // matrix i, register i receives matrix i in the mma fragment layout (thread t:
 // row t/4, columns 2(t%4)+{0,1}); .trans delivers the transpose (V as B).

@@ -74,6 +74,7 @@ struct LaunchRecord {
   KernelKind kernel = KernelKind::kPrefill;
   int grid = 0, threads = 0, smemBytes = 0;
   bool merged = false; // keys were split (merged inside the same launch)
+  bool programmatic = false; // launched with programmatic stream serialization
 };
 
 class Workspace; // src/Workspace.h
@@ -100,6 +101,20 @@ public:
   Status forward(const BatchDesc &batch, const DeviceTensors &tensors,
                  const ParamSet &params, CUstream stream,
                  const RunOptions &opts = RunOptions());
+
+  // Programmatic dependent launch (sm_90+; off by default). run() then
+  // launches with programmatic stream serialization: the launch may begin
+  // while the kernel before it in the stream is still running; its CTAs load
+  // their first work item and wait (griddepcontrol.wait) for that kernel to
+  // complete before they read q, k, v or params arrays or write anything.
+  // That hides the gap between two launches behind the previous kernel's
+  // tail, and each launch lets the next start early in turn. Also captured
+  // by CUDA graphs (as a programmatic edge). kInvalidArgument, leaving the
+  // setting as it was, when the module's kernels do not wait (manifest
+  // "programmatic_launch" false: built for an arch before sm_90 or by an
+  // older attnc) or the device's compute capability is below 9.0.
+  Status setProgrammaticLaunch(bool enable);
+  bool programmaticLaunch() const { return programmatic_; }
 
   bool planned() const { return planned_; }
   const WorkList &workList() const { return work_; }
@@ -128,6 +143,7 @@ private:
   KernelKind pinnedKernel_ = KernelKind::kPrefill;
   int pinnedGrid_ = 0;
   int grid_ = 0; // of the last plan
+  bool programmatic_ = false;
   LaunchRecord last_;
 };
 

@@ -74,6 +74,10 @@ struct Manifest {
   std::vector<ParamInfo> params; // slot 0 (token_offsets) is implicit, not listed
   std::vector<KernelInfo> kernels;
   std::string arch;     // "sm_90a", "sm_80"...
+  // The kernels wait for the previous grid before reading their inputs
+  // (compiled for sm_90+), so run() may launch them with programmatic
+  // stream serialization (Runner::setProgrammaticLaunch). Absent: false.
+  bool programmaticLaunch = false;
   std::string artifact; // file name of the cubin/fatbin, informational
   // The optional "tile_classifier" program (HostClassifier.h runs it); not
   // present() when the manifest has none.

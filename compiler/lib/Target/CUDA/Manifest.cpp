@@ -39,6 +39,19 @@ std::string jsonString(llvm::StringRef text) {
   return out + "\"";
 }
 
+// The kernel templates wait for the previous grid (griddepcontrol.wait,
+// primitives.cuh) only when compiled for compute capability 9.0 or newer;
+// the runtime may launch them with programmatic stream serialization only
+// then.
+static bool supportsProgrammaticLaunch(llvm::StringRef arch) {
+  llvm::StringRef digits = arch;
+  if (!digits.consume_front("sm_") && !digits.consume_front("compute_"))
+    return false;
+  unsigned version = 0;
+  digits.consumeInteger(10, version); // stops at a suffix such as "a"
+  return version >= 90;
+}
+
 std::string renderManifest(const VariantDesc &d, llvm::StringRef arch,
                            llvm::StringRef artifact) {
   std::string j = "{\n";
@@ -86,7 +99,8 @@ std::string renderManifest(const VariantDesc &d, llvm::StringRef arch,
   j += "\n  ],\n";
   if (!d.classifierProgram.empty())
     j += fmt::format("  \"tile_classifier\": {},\n", d.classifierProgram);
-  j += fmt::format("  \"arch\": {}, \"artifact\": {}\n}}\n", jsonString(arch),
+  j += fmt::format("  \"arch\": {}, \"programmatic_launch\": {}, \"artifact\": {}\n}}\n",
+                   jsonString(arch), supportsProgrammaticLaunch(arch) ? "true" : "false",
                    jsonString(artifact));
   return j;
 }
