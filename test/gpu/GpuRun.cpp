@@ -111,7 +111,7 @@ bool bindParams(VariantOp variant, const ref::Problem &p, attnrt::ParamSet &set,
 /// options.timedReps replays, divided by the number of calls.
 bool timeGraphOverCopies(attnrt::Runner &runner, const attnrt::DeviceTensors &t,
                          const attnrt::ParamSet &params, const DeviceBuffer &k,
-                         const DeviceBuffer &v, const GpuRunOptions &options, double &perCallMs,
+                         const DeviceBuffer &v, const GpuRunOptions &options, GpuOutput &out,
                          std::string &error) {
   const int sets = options.graphSets;
   std::vector<std::unique_ptr<DeviceBuffer>> copies;
@@ -127,16 +127,30 @@ bool timeGraphOverCopies(attnrt::Runner &runner, const attnrt::DeviceTensors &t,
     tensors[i].k = copies[copies.size() - 2]->ptr();
     tensors[i].v = copies.back()->ptr();
   }
-  CapturedGraph graph;
-  auto body = [&]() -> std::string {
-    attnrt::Status st;
-    for (int i = 0; i < sets && st.ok(); ++i)
-      st = runner.run(tensors[i], params, graph.stream());
-    return st.ok() ? std::string() : "attnrt (graph capture): " + st.toString();
+  auto timeGraph = [&](double &perCallMs) {
+    CapturedGraph graph;
+    auto body = [&]() -> std::string {
+      attnrt::Status st;
+      for (int i = 0; i < sets && st.ok(); ++i)
+        st = runner.run(tensors[i], params, graph.stream());
+      return st.ok() ? std::string() : "attnrt (graph capture): " + st.toString();
+    };
+    return graph.capture(body, error) &&
+           timeMedian(options.timedReps, graph.stream(), [&] { return graph.replay(); },
+                      perCallMs, error, sets);
   };
-  return graph.capture(body, error) &&
-         timeMedian(options.timedReps, graph.stream(), [&] { return graph.replay(); },
-                    perCallMs, error, sets);
+  if (!timeGraph(out.graphMs))
+    return false;
+  if (!options.timeProgrammatic)
+    return true;
+  attnrt::Status st = runner.setProgrammaticLaunch(true);
+  if (!st.ok()) {
+    error = "attnrt: " + st.toString();
+    return false;
+  }
+  bool ok = timeGraph(out.graphPdlMs);
+  runner.setProgrammaticLaunch(false);
+  return ok;
 }
 
 } // namespace
@@ -220,7 +234,7 @@ bool runOnGpu(const attnrt::Module &module, VariantOp variant, const ref::Proble
     if (!timeMedian(options.timedReps, nullptr, timedRun, out.medianMs, error))
       return false;
     if (options.graphSets > 0 &&
-        !timeGraphOverCopies(runner, t, params, k, v, options, out.graphMs, error))
+        !timeGraphOverCopies(runner, t, params, k, v, options, out, error))
       return false;
   }
 

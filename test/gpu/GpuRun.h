@@ -38,6 +38,7 @@ struct GpuOutput {
   std::vector<float> lse;    ///< [total_q][Hq]
   double medianMs = 0;       ///< when timed
   double graphMs = 0;        ///< per call, when graphSets > 0
+  double graphPdlMs = 0;     ///< the same with programmatic launch, when timeProgrammatic
 };
 
 struct GpuRunOptions {
@@ -48,6 +49,10 @@ struct GpuRunOptions {
   /// the KV cannot sit in L2 from one call to the next and no call pays a
   /// host launch); graphMs is the median graph time / graphSets.
   int graphSets = 0;
+  /// With graphSets: also time the graph with Runner::setProgrammaticLaunch
+  /// (graphPdlMs), after the plain one; the downloaded outputs are then the
+  /// programmatic launches'.
+  bool timeProgrammatic = false;
   bool writeLse = true;
 };
 
