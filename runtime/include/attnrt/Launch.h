@@ -107,8 +107,9 @@ public:
   // while the kernel before it in the stream is still running; its CTAs load
   // their first work item and wait (griddepcontrol.wait) for that kernel to
   // complete before they read q, k, v or params arrays or write anything.
-  // That hides the gap between two launches behind the previous kernel's
-  // tail, and each launch lets the next start early in turn. Also captured
+  // The launch and the first work-item loads thus overlap the previous
+  // kernel's tail (measured: ~0.5 us of a 30 us decode on the H100), and
+  // each launch lets the next start early in turn. Also captured
   // by CUDA graphs (as a programmatic edge). kInvalidArgument, leaving the
   // setting as it was, when the module's kernels do not wait (manifest
   // "programmatic_launch" false: built for an arch before sm_90 or by an
