@@ -340,10 +340,9 @@ std::string quoted(llvm::StringRef name) { return "'" + name.str() + "'"; }
 
 class Executor {
 public:
-  Executor(attn::VariantOp variant, const ParamValues &params,
-           const ParamShape &shape, int64_t request, std::string &error)
-      : variant_(variant), params_(params), shape_(shape), request_(request),
-        error_(error) {}
+  Executor(attn::VariantOp variant, const ParamValues &params, int64_t request,
+           std::string &error)
+      : variant_(variant), params_(params), request_(request), error_(error) {}
 
   /// Runs `block` (whose arguments must already be bound) up to its
   /// terminator and returns the terminator's operands in `yielded`.
@@ -363,7 +362,6 @@ private:
 
   attn::VariantOp variant_;
   const ParamValues &params_;
-  const ParamShape &shape_;
   int64_t request_;
   std::string &error_;
   llvm::DenseMap<mlir::Value, RefValue> env_;
@@ -716,7 +714,7 @@ bool RegionInterpreter::run(mlir::Region &region, llvm::ArrayRef<Value> args,
             " arguments, got " + std::to_string(args.size());
     return false;
   }
-  Executor exec(variant_, params_, shape_, request, error);
+  Executor exec(variant_, params_, request, error);
   for (auto [i, arg] : llvm::enumerate(block.getArguments())) {
     bool wantFloat = !llvm::isa<mlir::IntegerType>(arg.getType());
     if (wantFloat != args[i].isFloat) {

@@ -70,7 +70,7 @@ int runTiles(VariantOp variant, const std::string &path, int64_t qLen, int64_t k
     reportError(path, "tile sizes must be positive");
     return kUserError;
   }
-  if (head < 0 || head >= variant.getNumQHeads()) {
+  if (head < 0 || head >= static_cast<int64_t>(variant.getNumQHeads())) {
     reportError(path, fmt::format("--head must be in [0, {})", variant.getNumQHeads()));
     return kUserError;
   }
