@@ -46,6 +46,7 @@ namespace {
 std::optional<KernelConfig> gDecodeConfig;
 std::string gDecodeConfigText = "selected";
 bool gTrace = false; // --trace
+bool gTraceClock = false; // --trace-clock: clock64 per CTA instead of %globaltimer
 std::vector<std::string> gDefines; // --define NAME[=VALUE]: kernel experiments
 bool gKvHnd = false;               // --kv-hnd: paged K/V head-major inside pages
 
@@ -67,6 +68,8 @@ bool loadCausal(const std::string &examplesDir, const Overrides &o, bool trace,
   copts.defines = gDefines;
   if (trace)
     copts.defines.push_back("ATTN_TRACE");
+  if (trace && gTraceClock)
+    copts.defines.push_back("ATTN_TRACE_CLOCK");
   stage = "compile";
   if (!buildVariant(examplesDir + "/causal.attn", o, built, error))
     return false;
@@ -407,7 +410,7 @@ void printTrace(const attnrt::Module &module, const char *name) {
   std::vector<unsigned long long> t(bytes / sizeof(unsigned long long));
   if (cuCtxSynchronize() != CUDA_SUCCESS || cuMemcpyDtoH(t.data(), ptr, bytes) != CUDA_SUCCESS)
     return;
-  constexpr int kPoints = 11; // trace.cuh's kTracePoints
+  constexpr int kPoints = 14; // trace.cuh's kTracePoints
   unsigned long long origin = ~0ull;
   std::vector<size_t> ctas;
   for (size_t c = 0; c * kPoints < t.size(); ++c)
@@ -417,8 +420,13 @@ void printTrace(const attnrt::Module &module, const char *name) {
     }
   if (ctas.empty())
     return;
+  // --trace-clock: clock64 cycles (in thousands) from the CTA's own first
+  // item's arrival (point 5: after the wait of a programmatic launch), so
+  // the earlier points (its start) drop out.
   auto us = [&](size_t c, int p) {
-    return t[c * kPoints + p] ? (double(t[c * kPoints + p]) - double(origin)) / 1e3 : -1.0;
+    const unsigned long long item = t[c * kPoints + 5];
+    const double from = gTraceClock ? double(item ? item : t[c * kPoints]) : double(origin);
+    return t[c * kPoints + p] ? (double(t[c * kPoints + p]) - from) / 1e3 : -1.0;
   };
   auto summary = [&](const char *what, int p) {
     std::vector<double> v;
@@ -429,12 +437,16 @@ void printTrace(const attnrt::Module &module, const char *name) {
       return;
     std::sort(v.begin(), v.end());
     auto at = [&](double f) { return v[std::min(v.size() - 1, size_t(f * (v.size() - 1) + 0.5))]; };
-    std::printf("TRACE %s %-12s n %4zu  min %6.2f  p10 %6.2f  p50 %6.2f  p90 %6.2f  max %6.2f us\n",
-                name, what, v.size(), v.front(), at(0.1), at(0.5), at(0.9), v.back());
+    std::printf("TRACE %s %-12s n %4zu  min %6.2f  p10 %6.2f  p50 %6.2f  p90 %6.2f  max %6.2f %s\n",
+                name, what, v.size(), v.front(), at(0.1), at(0.5), at(0.9), v.back(),
+                gTraceClock ? "kcycles" : "us");
   };
   summary("start", 0);
   summary("item", 5);
+  summary("q_issued", 11);
+  summary("tile_chosen", 12);
   summary("kv_issued", 6);
+  summary("q_landed", 13);
   summary("first_tile", 1);
   summary("math_done", 2);
   summary("merge_start", 4);
@@ -567,6 +579,8 @@ int main(int argc, char **argv) {
       only = argv[++i];
     else if (a == "--trace")
       gTrace = true;
+    else if (a == "--trace-clock")
+      gTrace = gTraceClock = true;
     else if (a == "--kv-hnd")
       gKvHnd = true;
     else if (a == "--define" && i + 1 < argc)
@@ -590,6 +604,8 @@ int main(int argc, char **argv) {
                   "  --only TEXT     only the cases whose name contains TEXT ('skew': the skewed ones)\n"
                   "  --trace         kernels built with -DATTN_TRACE: print each non-skewed case's\n"
                   "                  per-CTA timeline (trace.cuh) of its last launch\n"
+                  "  --trace-clock   the same with each CTA's clock64 from its own start (exact;\n"
+                  "                  %%globaltimer ticks in 256 ns steps)\n"
                   "  --decode-config M,N,W,S  decode kernel config (tuning)\n"
                   "  --define NAME[=VALUE]    compile the kernels with -DNAME[=VALUE] (experiments)\n");
       return a == "--help" || a == "-h" ? 0 : 2;

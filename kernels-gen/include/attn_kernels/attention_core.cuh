@@ -137,12 +137,20 @@ struct AttentionCTA {
     // ---- Q tile and the first STAGES-1 key tiles in flight.
     load_tile<kThreads, QTile>(s_q, args.q, item.num_rows, QRowOffset<V>{args, item});
     cp_async_commit();
+#ifdef ATTN_TRACE
+    if (w == (int)blockIdx.x)
+      ATTN_TRACE_POINT(11);
+#endif
     TileSequence<V, BLOCK_N> producer;
     producer.init(args, item);
     TileSequence<V, BLOCK_N> consumer = producer;
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) {
       const KeyTile t = producer.next(args, params, item);
+#ifdef ATTN_TRACE
+      if (s == 0 && w == (int)blockIdx.x && t.k1 != -7) // the branch waits for the tile
+        ATTN_TRACE_POINT(12);
+#endif
       if (t.cls)
         issue_kv(args, item, s_kv0 + s * kStageBytes, t);
       cp_async_commit(); // possibly empty: keeps the group count uniform
@@ -168,6 +176,10 @@ struct AttentionCTA {
 
     cp_async_wait<STAGES - 1>(); // the Q group is the oldest
     __syncthreads();
+#ifdef ATTN_TRACE
+    if (w == (int)blockIdx.x)
+      ATTN_TRACE_POINT(13);
+#endif
     if constexpr (kQueryXform) {
       auto hook = [&](float x, int r, int dim) {
         if constexpr (V::kHasQuery) {

@@ -22,16 +22,26 @@ namespace attn_kernels {
 // branch on that data (the timer read alone would not wait for the load).
 // Points 8-10 showed the merge of 32 slots as three dependent L2 round
 // trips of 0.5-0.8 us each (bench/RESULTS.md, third session of 2026-11-26).
-constexpr int kTracePoints = 11;
+// In the first item's prologue: 11 its Q copies issued, 12 its first key
+// tile chosen (range and class), 13 its Q tile landed.
+// %globaltimer ticks in steps of 256 ns on the H100; with ATTN_TRACE_CLOCK
+// (attn-bench --trace-clock) the points store the SM's clock64 instead,
+// exact but comparable only within one CTA (SM clocks are not in sync).
+constexpr int kTracePoints = 14;
 constexpr int kTraceMaxCtas = 8192;
 } // namespace attn_kernels
 extern "C" __device__ unsigned long long
     attn_trace[attn_kernels::kTraceMaxCtas * attn_kernels::kTracePoints] = {};
+#ifdef ATTN_TRACE_CLOCK
+#define ATTN_TRACE_READ_TIMER(t) asm volatile("mov.u64 %0, %%clock64;" : "=l"(t))
+#else
+#define ATTN_TRACE_READ_TIMER(t) asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t))
+#endif
 #define ATTN_TRACE_POINT(point)                                                                \
   do {                                                                                         \
     if (threadIdx.x == 0 && blockIdx.x < attn_kernels::kTraceMaxCtas) {                        \
       unsigned long long t_;                                                                   \
-      asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t_));                                   \
+      ATTN_TRACE_READ_TIMER(t_);                                                               \
       attn_trace[blockIdx.x * attn_kernels::kTracePoints + (point)] = t_;                      \
     }                                                                                          \
   } while (0)
