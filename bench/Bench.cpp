@@ -604,8 +604,8 @@ int main(int argc, char **argv) {
                   "  --only TEXT     only the cases whose name contains TEXT ('skew': the skewed ones)\n"
                   "  --trace         kernels built with -DATTN_TRACE: print each non-skewed case's\n"
                   "                  per-CTA timeline (trace.cuh) of its last launch\n"
-                  "  --trace-clock   the same with each CTA's clock64 from its own start (exact;\n"
-                  "                  %%globaltimer ticks in 256 ns steps)\n"
+                  "  --trace-clock   the same with each CTA's clock64, in thousands of cycles from\n"
+                  "                  its first work item (exact; %%globaltimer ticks in 256 ns steps)\n"
                   "  --decode-config M,N,W,S  decode kernel config (tuning)\n"
                   "  --define NAME[=VALUE]    compile the kernels with -DNAME[=VALUE] (experiments)\n");
       return a == "--help" || a == "-h" ? 0 : 2;

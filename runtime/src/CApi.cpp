@@ -438,13 +438,6 @@ attn_status attn_runner_set_programmatic_launch(attn_runner runner, int32_t enab
   return entry("attn_runner_set_programmatic_launch", [&]() -> Status {
     std::shared_ptr<RunnerObject> r;
     ATTNRT_RETURN_IF_ERROR(lookup(raw(runner), HandleKind::kRunner, &r));
-    // Checked here too (the manifest is host data), so the refusal does not
-    // depend on the driver.
-    const Manifest &m = r->module->manifest;
-    if (enable && !m.programmaticLaunch)
-      return invalidArgument("the module's kernels (arch " + m.arch +
-                             ") do not wait for the previous grid; compile them for sm_90 or "
-                             "newer with this attnc");
     return driverSetProgrammaticLaunch(r->driver, enable != 0);
   });
 }

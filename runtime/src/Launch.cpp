@@ -331,16 +331,9 @@ Status Runner::setProgrammaticLaunch(bool enable) {
     programmatic_ = false;
     return Status::Ok();
   }
-  const Manifest &m = module_->manifest();
-  if (!m.programmaticLaunch)
-    return invalidArgument(
-        "Runner::setProgrammaticLaunch: the module's kernels (arch " + m.arch +
-        ") do not wait for the previous grid; compile them for sm_90 or newer with this attnc");
-  if (module_->ccMajor() < 9)
-    return invalidArgument("Runner::setProgrammaticLaunch: the device (sm_" +
-                           std::to_string(module_->ccMajor()) +
-                           std::to_string(module_->ccMinor()) +
-                           ") has no programmatic dependent launch; it needs sm_90 or newer");
+  Status st = checkProgrammaticLaunch(module_->manifest(), module_->ccMajor(), module_->ccMinor());
+  if (!st.ok())
+    return Status(st.code(), "Runner::setProgrammaticLaunch: " + st.message());
   programmatic_ = true;
   return Status::Ok();
 }

@@ -99,6 +99,18 @@ bool archRunsOn(const ArchVersion &built, int deviceMajor, int deviceMinor) {
   return built.major == deviceMajor && deviceMinor >= built.minor;
 }
 
+Status checkProgrammaticLaunch(const Manifest &m, int deviceMajor, int deviceMinor) {
+  if (!m.programmaticLaunch)
+    return invalidArgument("the module's kernels (arch " + m.arch +
+                           ") do not wait for the previous grid; compile them for sm_90 or "
+                           "newer with this attnc");
+  if (deviceMajor < 9)
+    return invalidArgument("the device (sm_" + std::to_string(deviceMajor) +
+                           std::to_string(deviceMinor) +
+                           ") has no programmatic dependent launch; it needs sm_90 or newer");
+  return Status::Ok();
+}
+
 namespace {
 
 // Reads fields of one JSON object, naming the path in every error.

@@ -117,13 +117,11 @@ Status driverRun(DriverRunner *r, const DeviceTensors &t, const ParamSet &params
   return Status::Ok();
 }
 
-Status driverSetProgrammaticLaunch(DriverRunner *, bool enable) {
+Status driverSetProgrammaticLaunch(DriverRunner *r, bool enable) {
   ATTNRT_RETURN_IF_ERROR(takeInjected());
-  if (enable && fakedriver::deviceMajor < 9)
-    return invalidArgument("Runner::setProgrammaticLaunch: the device (sm_" +
-                           std::to_string(fakedriver::deviceMajor) +
-                           std::to_string(fakedriver::deviceMinor) +
-                           ") has no programmatic dependent launch; it needs sm_90 or newer");
+  if (enable)
+    ATTNRT_RETURN_IF_ERROR(checkProgrammaticLaunch(r->module->manifest, fakedriver::deviceMajor,
+                                                   fakedriver::deviceMinor));
   fakedriver::programmatic = enable;
   return Status::Ok();
 }

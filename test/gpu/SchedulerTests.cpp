@@ -283,19 +283,10 @@ void graphReplay(Loaded &L, std::mt19937_64 &rng) {
     cuMemcpyHtoD(f.v.ptr(), d.v.data(), d.v.size() * 2);
     cuMemsetD8(f.o.ptr(), 0xFF, oBytes);
     cuMemsetD8(f.lse.ptr(), 0xFF, size_t(maxBatch * s.numQHeads) * 4);
-    attnrt::BatchDesc b;
-    b.batchSize = int32_t(d.kvLens.size());
-    b.qIndptr = d.qIndptr;
-    b.kvLens = d.kvLens;
-    b.kvIndptr = d.kvIndptr;
-    b.pageIndices = d.pageIndices;
-    b.numPages = int32_t(maxPages);
-    attnrt::DeviceTensors t;
-    t.q = f.q.ptr(), t.k = f.k.ptr(), t.v = f.v.ptr(), t.o = f.o.ptr(), t.lse = f.lse.ptr();
-    t.qStrideRow = d.qStrideRow, t.qStrideHead = d.qStrideHead;
-    t.oStrideRow = d.oStrideRow, t.oStrideHead = d.oStrideHead;
-    t.kvStridePage = d.kStridePage, t.kvStrideRow = d.kStrideRow, t.kvStrideHead = d.kStrideHead;
-    t.vStridePage = d.vStridePage, t.vStrideRow = d.vStrideRow, t.vStrideHead = d.vStrideHead;
+    attnrt::BatchDesc b = batchOf(d);
+    b.numPages = int32_t(maxPages); // the pool the graph's buffers hold
+    const attnrt::DeviceTensors t =
+        tensorsOf(d, f.q.ptr(), f.k.ptr(), f.v.ptr(), f.o.ptr(), f.lse.ptr());
     st = runner.plan(b, attnrt::RunOptions(), stream);
     if (!st.ok()) {
       report(false, name, "plan: " + st.toString());

@@ -107,10 +107,8 @@ struct AttentionCTA {
       wait_for_prerequisite_grid();
       if (item.request < 0)
         break;
-#ifdef ATTN_TRACE
-      if (w == (int)blockIdx.x && item.kv_len != -7) // the branch waits for the item
-        ATTN_TRACE_POINT(5);
-#endif
+      // (The test on kv_len makes the point wait for the item.)
+      ATTN_TRACE_POINT_IF(w == (int)blockIdx.x && item.kv_len != -7, 5);
       process(args, params, item, w, smem);
       ATTN_TRACE_POINT(2);
       if (item.merge_group >= 0)
@@ -137,27 +135,19 @@ struct AttentionCTA {
     // ---- Q tile and the first STAGES-1 key tiles in flight.
     load_tile<kThreads, QTile>(s_q, args.q, item.num_rows, QRowOffset<V>{args, item});
     cp_async_commit();
-#ifdef ATTN_TRACE
-    if (w == (int)blockIdx.x)
-      ATTN_TRACE_POINT(11);
-#endif
+    ATTN_TRACE_POINT_IF(w == (int)blockIdx.x, 11);
     TileSequence<V, BLOCK_N> producer;
     producer.init(args, item);
     TileSequence<V, BLOCK_N> consumer = producer;
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) {
       const KeyTile t = producer.next(args, params, item);
-#ifdef ATTN_TRACE
-      if (s == 0 && w == (int)blockIdx.x && t.k1 != -7) // the branch waits for the tile
-        ATTN_TRACE_POINT(12);
-#endif
+      // (The test on k1 makes the point wait for the tile.)
+      ATTN_TRACE_POINT_IF(s == 0 && w == (int)blockIdx.x && t.k1 != -7, 12);
       if (t.cls)
         issue_kv(args, item, s_kv0 + s * kStageBytes, t);
       cp_async_commit(); // possibly empty: keeps the group count uniform
-#ifdef ATTN_TRACE
-      if (s == 0 && w == (int)blockIdx.x)
-        ATTN_TRACE_POINT(6);
-#endif
+      ATTN_TRACE_POINT_IF(s == 0 && w == (int)blockIdx.x, 6);
     }
 
     // ---- Row facts. Padding rows (past num_rows) alias the item's last
@@ -176,10 +166,7 @@ struct AttentionCTA {
 
     cp_async_wait<STAGES - 1>(); // the Q group is the oldest
     __syncthreads();
-#ifdef ATTN_TRACE
-    if (w == (int)blockIdx.x)
-      ATTN_TRACE_POINT(13);
-#endif
+    ATTN_TRACE_POINT_IF(w == (int)blockIdx.x, 13);
     if constexpr (kQueryXform) {
       auto hook = [&](float x, int r, int dim) {
         if constexpr (V::kHasQuery) {
@@ -237,10 +224,7 @@ struct AttentionCTA {
         break;
       cp_async_wait<STAGES - 2>(); // this thread's copies of tile `stage` landed
       __syncthreads();             // ... and everyone's; slot stage-1 is free
-#ifdef ATTN_TRACE
-      if (t.k0 == item.kv_begin)
-        ATTN_TRACE_POINT(1);
-#endif
+      ATTN_TRACE_POINT_IF(t.k0 == item.kv_begin, 1);
       {
         const KeyTile tp = producer.next(args, params, item);
         const int ps = stage == 0 ? STAGES - 1 : stage - 1;

@@ -70,9 +70,7 @@ __device__ __forceinline__ void merge_row(const AttnArgs &args,
   for (int off = 16; off > 0; off >>= 1)
     M = nan_max(M, __shfl_xor_sync(0xffffffffu, M, off));
   const float base = M == neg_inf() ? 0.f : M;
-#ifdef ATTN_TRACE
-  if (M != 12345.f) ATTN_TRACE_POINT(8);
-#endif
+  ATTN_TRACE_POINT_IF(M != 12345.f, 8);
   float acc[kPerLane][4];
 #pragma unroll
   for (int i = 0; i < kPerLane; ++i)
@@ -120,9 +118,7 @@ __device__ __forceinline__ void merge_row(const AttnArgs &args,
           acc[i][3] += valid ? w * v[j][i].w : 0.f;
         }
       }
-#ifdef ATTN_TRACE
-      if (acc[0][0] != 12345.f) ATTN_TRACE_POINT(b0 == 0 ? 9 : 10);
-#endif
+      ATTN_TRACE_POINT_IF(acc[0][0] != 12345.f, b0 == 0 ? 9 : 10);
     }
   }
 #pragma unroll

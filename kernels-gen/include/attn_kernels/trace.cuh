@@ -45,8 +45,16 @@ extern "C" __device__ unsigned long long
       attn_trace[blockIdx.x * attn_kernels::kTracePoints + (point)] = t_;                      \
     }                                                                                          \
   } while (0)
+// The point only when `cond` holds; `cond` is not evaluated without
+// ATTN_TRACE (it may be a branch on loaded data, to make the point wait).
+#define ATTN_TRACE_POINT_IF(cond, point)                                                       \
+  do {                                                                                         \
+    if (cond)                                                                                  \
+      ATTN_TRACE_POINT(point);                                                                 \
+  } while (0)
 #else
 #define ATTN_TRACE_POINT(point) ((void)0)
+#define ATTN_TRACE_POINT_IF(cond, point) ((void)0)
 #endif
 
 #endif

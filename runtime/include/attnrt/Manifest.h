@@ -109,6 +109,12 @@ bool parseArch(std::string_view arch, ArchVersion *out);
 // major.minor (same major, device minor >= built minor; exact for "a").
 bool archRunsOn(const ArchVersion &built, int deviceMajor, int deviceMinor);
 
+// Ok when the kernels of `m` may be launched with programmatic stream
+// serialization on a device of compute capability `deviceMajor`.x (they wait
+// for the previous grid, and the device has the feature); kInvalidArgument
+// saying why not otherwise. Runner::setProgrammaticLaunch and the C API share it.
+Status checkProgrammaticLaunch(const Manifest &m, int deviceMajor, int deviceMinor);
+
 } // namespace attnrt
 
 #endif // ATTNRT_MANIFEST_H
