@@ -237,7 +237,7 @@ Status Runner::planImpl(const BatchDesc &batch, const RunOptions &opts, CUstream
   // Fixed mode keeps every pointer, even unused ones, so that a graph
   // captured with one plan replays every later one.
   if (work.numPartialSlots > 0 || ws.fixed()) {
-    a.partial_o = reinterpret_cast<float *>(static_cast<uintptr_t>(ws.partialO()));
+    a.partial_o = reinterpret_cast<void *>(static_cast<uintptr_t>(ws.partialO()));
     a.partial_lse = reinterpret_cast<float *>(static_cast<uintptr_t>(ws.partialLse()));
   }
   a.merge = at<AttnMergeItem>(ws.section(Section::kMerges));

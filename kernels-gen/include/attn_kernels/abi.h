@@ -123,7 +123,9 @@ typedef struct AttnArgs {
    * so a CUDA graph captured once replays every later plan). */
   const AttnWorkItem *work;
   const int32_t *cta_work_indptr;
-  float *partial_o;   /* [slots][head_dim_vo] */
+  void *partial_o;    /* [slots][head_dim_vo]: DType for softmax variants,
+                       * float for normalize = none (merge.cuh PartialO);
+                       * the runtime sizes it for float */
   float *partial_lse; /* [slots] */
   /* Split keys: merge group g (every chunk item of one query tile and KV
    * head) owns merge[merge_group_indptr[g] .. merge_group_indptr[g + 1]).

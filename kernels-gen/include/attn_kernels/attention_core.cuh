@@ -613,10 +613,11 @@ struct AttentionCTA {
         const int64_t qrow = (int64_t)item.q_row0 + item.q_begin + r;
         if (item.partial_slot >= 0) {
           const int64_t slot = (int64_t)item.partial_slot + p;
-          float *dst = args.partial_o + slot * DVO + 2 * (lane % 4);
+          const int64_t dst = slot * DVO + 2 * (lane % 4); // elements of partial_o
 #pragma unroll
           for (int db = 0; db < kDB; ++db)
-            *(float2 *)(dst + db * 8) = make_float2(o[mt][db][2 * h] * inv, o[mt][db][2 * h + 1] * inv);
+            PartialO<V>::store2(args.partial_o, dst + db * 8, o[mt][db][2 * h] * inv,
+                                o[mt][db][2 * h + 1] * inv);
           if (lane % 4 == 0)
             args.partial_lse[slot] = lse;
         } else {

@@ -5,9 +5,9 @@
 //    chunk items, each chunk writes un-finalized partial states; the CTA that
 //    finishes a group's last chunk merges the group (finish_chunk), so a split
 //    plan is still one launch. Counting finished chunks with an atomic is the
-//    classic "last block" pattern: every writer CTA releases (one fence
-//    after a barrier) before the count, the last one acquires after it and
-//    reads the partials with L1-bypassing loads.
+//    classic "last block" pattern: every writer CTA counts with one acq_rel
+//    atomic after a barrier (release: its partials; acquire: the others'),
+//    and the last one reads the partials with L1-bypassing loads.
 //  - merge_states: the public two-state merge (attnrt::mergeStates) engines
 //    use to compose cascades of their own.
 //
@@ -17,9 +17,10 @@
 // (kernels.md section 4). normalize = none partials are raw sums: o = sum o_i.
 // Slots are always summed in chunk order, so the result never depends on
 // which chunk finished first (deterministic mode relies on it).
-// One warp per (row, head); lanes cover 4 consecutive dims each (16-byte
-// loads of the fp32 partials) and hold the slots' LSEs, so a batch of slots'
-// loads is in flight at once (merge_row).
+// Softmax partial o are stored in the variant's DType, normalize = none's
+// raw sums in fp32 (PartialO). One warp per (row, head); lanes cover 4
+// consecutive dims each and hold the slots' LSEs, so a round of slots' loads
+// is in flight at once (merge_row).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_KERNELS_MERGE_CUH
@@ -35,91 +36,131 @@ __device__ __forceinline__ float nan_max(float a, float b) {
   return (a != a || b != b) ? __int_as_float(0x7fffffff) : fmaxf(a, b);
 }
 
+// Partial o as the split chunks store it. Softmax partials are normalized,
+// so every element is a weighted mean of v values and fits the variant's
+// DType: stored as DType (FlashInfer stores its split states so too), which
+// halves the bytes the merge, the launch's tail, has to read. normalize =
+// none partials are raw sums, which can exceed DType's range: fp32.
+template <class DT, bool kNarrow> struct PartialStore;
+template <class DT> struct PartialStore<DT, true> { // DType elements
+  using Vec4 = uint2;                               // 4 consecutive elements
+  __device__ __forceinline__ static void store2(void *base, int64_t elem, float a, float b) {
+    *(uint32_t *)((DT *)base + elem) = pack2<DT>(a, b);
+  }
+  // L1-bypassing: the partials were written by other CTAs of this launch.
+  __device__ __forceinline__ static Vec4 load4(const void *base, int64_t elem) {
+    return __ldcg((const uint2 *)((const DT *)base + elem));
+  }
+  __device__ __forceinline__ static float4 widen(const Vec4 &v) {
+    const float2 lo = unpack2<DT>(v.x), hi = unpack2<DT>(v.y);
+    return make_float4(lo.x, lo.y, hi.x, hi.y);
+  }
+  __device__ __forceinline__ static Vec4 zero() { return make_uint2(0u, 0u); }
+};
+template <class DT> struct PartialStore<DT, false> { // fp32 elements
+  using Vec4 = float4;
+  __device__ __forceinline__ static void store2(void *base, int64_t elem, float a, float b) {
+    *(float2 *)((float *)base + elem) = make_float2(a, b);
+  }
+  __device__ __forceinline__ static Vec4 load4(const void *base, int64_t elem) {
+    return __ldcg((const float4 *)((const float *)base + elem));
+  }
+  __device__ __forceinline__ static float4 widen(const Vec4 &v) { return v; }
+  __device__ __forceinline__ static Vec4 zero() { return make_float4(0.f, 0.f, 0.f, 0.f); }
+};
+#ifdef ATTN_EXP_F32_PARTIALS
+template <class Variant> using PartialO = PartialStore<typename Variant::DType, false>;
+#else
+template <class Variant>
+using PartialO = PartialStore<typename Variant::DType, Variant::kSoftmax>;
+#endif
+
 template <class Variant>
 __device__ __forceinline__ void merge_row(const AttnArgs &args,
                                           const typename Variant::Params &params,
                                           const AttnMergeItem &it, int lane) {
   using DT = typename Variant::DType;
+  using P = PartialO<Variant>;
   constexpr int DVO = Variant::kHeadDimVO;
   static_assert(DVO % 4 == 0, "merge works in 4-dim chunks");
   constexpr int kChunks = DVO / 4;
   constexpr int kPerLane = (kChunks + 31) / 32;
   // The merge runs after every chunk of the group finished, so nothing else
   // hides its latency: it is a tail of the launch. Keep the L2 round trips
-  // few: lanes hold the slots' LSEs in registers (lane c: slots c, c + 32,
-  // ..., up to kLseRegs x 32 slots; more are read again), the weights come by
-  // shuffle, and the o loads of a batch of slots are issued unconditionally
-  // (a slot index past the end is clamped to the last slot and its value
-  // dropped by a select), so kSlotBatch of them are in flight per lane.
+  // few: slots go in rounds of kRound; in a round, lane c loads slot c's LSE
+  // and every lane loads its dims of all the round's o at once (a slot index
+  // past the end is clamped to the last slot and its value dropped by a
+  // select), 64 registers of loads per lane. With DType partials at d <= 128
+  // a round is 32 slots, so a group of up to 32 chunks costs one round trip.
+  // Rounds after the first rescale what was summed (online, as softmax does
+  // over key tiles); slots are always added in chunk order.
   // A NaN part (it read a NaN) makes the row NaN, as unsplit: fmaxf alone
   // would drop it.
+  constexpr int kVecRegs = (int)sizeof(typename P::Vec4) / 4;
+  constexpr int kRoundByRegs = 64 / (kPerLane * kVecRegs);
+  constexpr int kRound = kRoundByRegs < 32 ? (kRoundByRegs > 0 ? kRoundByRegs : 1) : 32;
   const int64_t first = it.first_slot, stride = it.slot_stride;
   const int n = it.num_slots;
-  constexpr int kLseRegs = 4;
-  float lse_r[kLseRegs];
-  float M = neg_inf();
-#pragma unroll
-  for (int r = 0; r < kLseRegs; ++r) {
-    const int c = lane + 32 * r;
-    lse_r[r] = c < n ? __ldcg(args.partial_lse + first + (int64_t)c * stride) : neg_inf();
-    M = nan_max(M, lse_r[r]);
-  }
-  for (int c = lane + 32 * kLseRegs; c < n; c += 32)
-    M = nan_max(M, __ldcg(args.partial_lse + first + (int64_t)c * stride));
-#pragma unroll
-  for (int off = 16; off > 0; off >>= 1)
-    M = nan_max(M, __shfl_xor_sync(0xffffffffu, M, off));
-  const float base = M == neg_inf() ? 0.f : M;
-  ATTN_TRACE_POINT_IF(M != 12345.f, 8);
+  float M = neg_inf(); // the running max of the slots' LSEs
+  float wsum = 0.f;    // per lane: its own slots' weights, relative to M
   float acc[kPerLane][4];
 #pragma unroll
   for (int i = 0; i < kPerLane; ++i)
     acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.f;
-  float wsum = 0.f; // per lane: its own slots' weights, reduced below
-  constexpr int kSlotBatch = 16 / kPerLane; // 64 registers of loads per lane
 #pragma unroll 1
-  for (int c0 = 0; c0 < n; c0 += 32) {
-    const int mine = c0 + lane;
-    float my_lse = lse_r[0];
+  for (int c0 = 0; c0 < n; c0 += kRound) {
+    const int count = min(kRound, n - c0);
+    const float my_lse =
+        lane < count ? __ldcg(args.partial_lse + first + (int64_t)(c0 + lane) * stride)
+                     : neg_inf();
+    typename P::Vec4 v[kRound][kPerLane];
 #pragma unroll
-    for (int r = 1; r < kLseRegs; ++r)
-      if (c0 == 32 * r)
-        my_lse = lse_r[r];
-    if (c0 >= 32 * kLseRegs)
-      my_lse = mine < n ? __ldcg(args.partial_lse + first + (int64_t)mine * stride) : neg_inf();
+    for (int j = 0; j < kRound; ++j) {
+      const int64_t row = (first + (int64_t)(c0 + min(j, count - 1)) * stride) * DVO;
+#pragma unroll
+      for (int i = 0; i < kPerLane; ++i) {
+        const int ch = lane + 32 * i;
+        v[j][i] = (kChunks % 32 == 0 || ch < kChunks) ? P::load4(args.partial_o, row + 4 * ch)
+                                                      : P::zero();
+      }
+    }
+    float round_max = my_lse;
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1)
+      round_max = nan_max(round_max, __shfl_xor_sync(0xffffffffu, round_max, off));
+    const float m_new = nan_max(M, round_max);
+    const float base = m_new == neg_inf() ? 0.f : m_new;
+    ATTN_TRACE_POINT_IF(m_new != 12345.f, 8);
+    if (c0 > 0) { // bring what earlier rounds summed to the new max
+      const float scale = __expf(M - base);
+      wsum *= scale;
+      if constexpr (Variant::kSoftmax) {
+#pragma unroll
+        for (int i = 0; i < kPerLane; ++i)
+#pragma unroll
+          for (int e = 0; e < 4; ++e)
+            acc[i][e] *= scale;
+      }
+    }
+    M = m_new;
     // exp(-inf - base) = 0: an empty part weighs nothing (its o is 0 too).
     const float my_e = __expf(my_lse - base);
     wsum += my_e;
     const float my_w = Variant::kSoftmax ? my_e : 1.f;
-    const int block = min(32, n - c0);
-#pragma unroll 1
-    for (int b0 = 0; b0 < block; b0 += kSlotBatch) {
-      float4 v[kSlotBatch][kPerLane];
 #pragma unroll
-      for (int j = 0; j < kSlotBatch; ++j) {
-        const int c = c0 + min(b0 + j, block - 1); // clamped: always one of the group's slots
-        const float4 *src = (const float4 *)(args.partial_o + (first + (int64_t)c * stride) * DVO);
+    for (int j = 0; j < kRound; ++j) {
+      const float w = __shfl_sync(0xffffffffu, my_w, j);
+      const bool valid = j < count;
 #pragma unroll
-        for (int i = 0; i < kPerLane; ++i) {
-          const int ch = lane + 32 * i;
-          v[j][i] = (kChunks % 32 == 0 || ch < kChunks) ? __ldcg(src + ch)
-                                                        : make_float4(0.f, 0.f, 0.f, 0.f);
-        }
+      for (int i = 0; i < kPerLane; ++i) {
+        const float4 x = P::widen(v[j][i]);
+        acc[i][0] += valid ? w * x.x : 0.f;
+        acc[i][1] += valid ? w * x.y : 0.f;
+        acc[i][2] += valid ? w * x.z : 0.f;
+        acc[i][3] += valid ? w * x.w : 0.f;
       }
-#pragma unroll
-      for (int j = 0; j < kSlotBatch; ++j) {
-        const float w = __shfl_sync(0xffffffffu, my_w, (b0 + j) & 31);
-        const bool valid = b0 + j < block;
-#pragma unroll
-        for (int i = 0; i < kPerLane; ++i) {
-          acc[i][0] += valid ? w * v[j][i].x : 0.f;
-          acc[i][1] += valid ? w * v[j][i].y : 0.f;
-          acc[i][2] += valid ? w * v[j][i].z : 0.f;
-          acc[i][3] += valid ? w * v[j][i].w : 0.f;
-        }
-      }
-      ATTN_TRACE_POINT_IF(acc[0][0] != 12345.f, b0 == 0 ? 9 : 10);
     }
+    ATTN_TRACE_POINT_IF(acc[0][0] != 12345.f, c0 == 0 ? 9 : 10);
   }
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1)
@@ -176,22 +217,25 @@ __device__ __forceinline__ void finish_chunk(const AttnArgs &args,
   AttnMergeItem first_item{};
   if (g_begin + warp < g_end)
     first_item = args.merge[g_begin + warp];
-  // One thread publishes the CTA's partial stores and counts: the barrier
-  // orders every thread's stores before thread 0's release fence (fences are
-  // cumulative in the PTX memory model, as in cooperative groups' grid sync),
-  // and the barrier after the count orders the acquire fence before every
-  // thread's partial loads. One acq_rel fence per CTA instead of a seq_cst
-  // __threadfence per thread: the count is on the launch's critical path.
+  // One thread publishes the CTA's partial stores and counts, with one
+  // acq_rel atomic: its release half covers every thread's stores because
+  // the barrier orders them before it (releases are cumulative in the PTX
+  // memory model, as in cooperative groups' grid sync), and the barrier
+  // after it orders its acquire half before every thread's partial loads.
+  // The count is on the launch's critical path: this is one L2 round trip
+  // where a fence then an atomic were two (measured on the H100: -0.35 us
+  // per 1 x 16384 decode call, bench/RESULTS.md).
   __syncthreads();
   if (threadIdx.x == 0) {
-    asm volatile("fence.acq_rel.gpu;" ::: "memory"); // release the partials
     const int chunks = first_item.num_slots;
-    const int done = atomicAdd(args.merge_counters + group, 1) + 1;
-    s_last = done == chunks;
-    if (done == chunks) {
+    int before;
+    asm volatile("atom.acq_rel.gpu.global.add.s32 %0, [%1], 1;"
+                 : "=r"(before)
+                 : "l"(args.merge_counters + group)
+                 : "memory");
+    s_last = before + 1 == chunks;
+    if (before + 1 == chunks)
       args.merge_counters[group] = 0; // no other chunk of this launch counts it again
-      asm volatile("fence.acq_rel.gpu;" ::: "memory"); // acquire the others' partials
-    }
   }
   __syncthreads();
   if (!s_last)

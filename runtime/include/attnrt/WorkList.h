@@ -120,7 +120,7 @@ struct WorkList {
   std::vector<int32_t> ctaIndptr;       // [numCtas + 1]
   std::vector<AttnMergeItem> merges;    // grouped by merge group
   std::vector<int32_t> mergeGroupIndptr; // [groups + 1]; empty when nothing was split
-  int32_t numPartialSlots = 0;          // partial_o has numPartialSlots x head_dim_vo floats
+  int32_t numPartialSlots = 0;          // partial_o: numPartialSlots x head_dim_vo (sized as floats)
   int32_t kvChunk = 0;                  // keys per chunk of the longest split, else 0
   // Balance: the planned cost of each CTA (same units as TileCounter).
   std::vector<int64_t> ctaCost;
