@@ -68,12 +68,8 @@ template <class DT> struct PartialStore<DT, false> { // fp32 elements
   __device__ __forceinline__ static float4 widen(const Vec4 &v) { return v; }
   __device__ __forceinline__ static Vec4 zero() { return make_float4(0.f, 0.f, 0.f, 0.f); }
 };
-#ifdef ATTN_EXP_F32_PARTIALS
-template <class Variant> using PartialO = PartialStore<typename Variant::DType, false>;
-#else
 template <class Variant>
 using PartialO = PartialStore<typename Variant::DType, Variant::kSoftmax>;
-#endif
 
 template <class Variant>
 __device__ __forceinline__ void merge_row(const AttnArgs &args,
