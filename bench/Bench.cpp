@@ -423,10 +423,23 @@ void printTrace(const attnrt::Module &module, const char *name) {
   // --trace-clock: clock64 cycles (in thousands) from the CTA's own first
   // item's arrival (point 5: after the wait of a programmatic launch), so
   // the earlier points (its start) drop out.
+  // The buffer is not cleared between launches: a point the traced launch
+  // did not reach in CTA c (the merge points, in CTAs that did not merge)
+  // still holds an earlier launch's value, possibly from another SM's clock.
+  // A point counts only between the CTA's own start and exit (points 0 and
+  // 3, which every CTA writes in every launch). That drops most stale
+  // values, not all: the traced launch is the last programmatic one, whose
+  // CTAs start while the launch before it still runs, so that launch's
+  // merge points can fall inside a CTA's window (clear the buffer before a
+  // dedicated launch to be exact).
+  auto current = [&](size_t c, int p) {
+    const unsigned long long v = t[c * kPoints + p];
+    return v != 0 && v >= t[c * kPoints] && v <= t[c * kPoints + 3];
+  };
   auto us = [&](size_t c, int p) {
-    const unsigned long long item = t[c * kPoints + 5];
+    const unsigned long long item = current(c, 5) ? t[c * kPoints + 5] : 0;
     const double from = gTraceClock ? double(item ? item : t[c * kPoints]) : double(origin);
-    return t[c * kPoints + p] ? (double(t[c * kPoints + p]) - from) / 1e3 : -1.0;
+    return current(c, p) ? (double(t[c * kPoints + p]) - from) / 1e3 : -1.0;
   };
   auto summary = [&](const char *what, int p) {
     std::vector<double> v;
