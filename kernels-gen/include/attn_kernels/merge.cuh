@@ -229,8 +229,9 @@ __device__ __forceinline__ void finish_chunk(const AttnArgs &args,
                  : "=r"(before)
                  : "l"(args.merge_counters + group)
                  : "memory");
-    s_last = before + 1 == chunks;
-    if (before + 1 == chunks)
+    const bool last = before + 1 == chunks;
+    s_last = last;
+    if (last)
       args.merge_counters[group] = 0; // no other chunk of this launch counts it again
   }
   __syncthreads();

@@ -17,11 +17,13 @@ namespace attn_kernels {
 // done, 3 exit, 4 found it finished a group's last item (it merges next),
 // 5 its first work item arrived, 6 its first key tile's copies issued (the
 // page lookups returned), 7 its merge's stores issued; in the merge, thread
-// 0's row: 8 the slots' LSEs reduced, 9 / 10 the first / second batch of
-// slots accumulated. A point that must wait for loaded data sits behind a
-// branch on that data (the timer read alone would not wait for the load).
-// Points 8-10 showed the merge of 32 slots as three dependent L2 round
-// trips of 0.5-0.8 us each (bench/RESULTS.md, third session of 2026-11-26).
+// 0's row: 8 a round's LSEs reduced (the last round's time stays), 9 the
+// first round of slots accumulated, 10 a later round (attn-bench prints 9 /
+// 10 as merge_b1 / merge_b2). A point that must wait for loaded data sits
+// behind a branch on that data (the timer read alone would not wait for the
+// load). With fp32 partials these points showed the merge of 32 slots as
+// three dependent L2 round trips (third session of 2026-11-26); with DType
+// partials it is one round (fifth session; bench/RESULTS.md).
 // In the first item's prologue: 11 its Q copies issued, 12 its first key
 // tile chosen (range and class), 13 its Q tile landed.
 // %globaltimer ticks in steps of 256 ns on the H100; with ATTN_TRACE_CLOCK
