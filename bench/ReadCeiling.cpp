@@ -269,18 +269,18 @@ struct Shape {
   bool withPdl = true;
 };
 
-bool launch(CUfunction f, const Shape &s, int grid, bool pdl, CUstream stream, CUdeviceptr a,
-            CUdeviceptr b, unsigned long long n, CUdeviceptr out, std::string &error) {
-  int pdlFlag = pdl ? 1 : 0;
-  int group = s.group;
-  void *args[] = {&a, &b, &n, &out, &pdlFlag, &group}; // the driver takes what f declares
-  CUlaunchAttribute attrs[2]{};
+/// The launch configuration of `s` (its attributes go in `attrs`, which
+/// must outlive the returned config).
+CUlaunchConfig launchConfig(const Shape &s, int grid, bool pdl, CUstream stream,
+                            CUlaunchAttribute (&attrs)[2]) {
   unsigned numAttrs = 0;
   if (pdl) {
+    attrs[numAttrs] = CUlaunchAttribute{};
     attrs[numAttrs].id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
     attrs[numAttrs++].value.programmaticStreamSerializationAllowed = 1;
   }
   if (s.cluster > 0) {
+    attrs[numAttrs] = CUlaunchAttribute{};
     attrs[numAttrs].id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
     attrs[numAttrs].value.clusterDim.x = static_cast<unsigned>(s.cluster);
     attrs[numAttrs].value.clusterDim.y = attrs[numAttrs].value.clusterDim.z = 1;
@@ -295,6 +295,16 @@ bool launch(CUfunction f, const Shape &s, int grid, bool pdl, CUstream stream, C
   cfg.hStream = stream;
   cfg.attrs = numAttrs ? attrs : nullptr;
   cfg.numAttrs = numAttrs;
+  return cfg;
+}
+
+bool launch(CUfunction f, const Shape &s, int grid, bool pdl, CUstream stream, CUdeviceptr a,
+            CUdeviceptr b, unsigned long long n, CUdeviceptr out, std::string &error) {
+  int pdlFlag = pdl ? 1 : 0;
+  int group = s.group;
+  void *args[] = {&a, &b, &n, &out, &pdlFlag, &group}; // the driver takes what f declares
+  CUlaunchAttribute attrs[2];
+  const CUlaunchConfig cfg = launchConfig(s, grid, pdl, stream, attrs);
   error = cudaError(cuLaunchKernelEx(&cfg, f, args, nullptr), "cuLaunchKernelEx");
   return error.empty();
 }
@@ -303,18 +313,8 @@ bool launch(CUfunction f, const Shape &s, int grid, bool pdl, CUstream stream, C
 int maxActiveClusters(CUfunction f, const Shape &s, int grid) {
   if (s.cluster <= 0)
     return 0;
-  CUlaunchAttribute attr{};
-  attr.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
-  attr.value.clusterDim.x = static_cast<unsigned>(s.cluster);
-  attr.value.clusterDim.y = attr.value.clusterDim.z = 1;
-  CUlaunchConfig cfg{};
-  cfg.gridDimX = grid;
-  cfg.gridDimY = cfg.gridDimZ = 1;
-  cfg.blockDimX = s.threads;
-  cfg.blockDimY = cfg.blockDimZ = 1;
-  cfg.sharedMemBytes = static_cast<unsigned>(s.smemBytes);
-  cfg.attrs = &attr;
-  cfg.numAttrs = 1;
+  CUlaunchAttribute attrs[2];
+  const CUlaunchConfig cfg = launchConfig(s, grid, false, nullptr, attrs);
   int clusters = -1;
   if (cuOccupancyMaxActiveClusters(&clusters, f, &cfg) != CUDA_SUCCESS)
     return -1;
