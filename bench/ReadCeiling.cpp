@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace attn::bench {
@@ -90,9 +91,10 @@ extern "C" __global__ void read_chunked(const uint4 *__restrict__ a, const uint4
 // 128 dims (bf16, 1 KB per CTA, as decode's 4-head group at d = 128) merged
 // in groups of `group` consecutive CTAs (a KV head's chunks). Workspace `ws`:
 // counters, LSEs [slot][4], partials [slot][4 rows][32 lanes] uint2, outputs.
-#define WS_LSE 256
-#define WS_PART (WS_LSE + 4096)
-#define WS_OUT (WS_PART + 1024 * 256)
+// (Offsets in 32-bit words; WS_GROUPS and WS_SLOTS come from the host.)
+#define WS_LSE WS_GROUPS
+#define WS_PART (WS_LSE + 4 * WS_SLOTS)
+#define WS_OUT (WS_PART + 256 * WS_SLOTS)
 __device__ __forceinline__ float bf_lo(unsigned x) { return __uint_as_float(x << 16); }
 __device__ __forceinline__ float bf_hi(unsigned x) { return __uint_as_float(x & 0xffff0000u); }
 __device__ __forceinline__ unsigned bf_pack(float lo, float hi) {
@@ -258,6 +260,12 @@ extern "C" __global__ void empty_kernel(const uint4 *, const uint4 *, unsigned l
 }
 )";
 
+// The merge kernels' workspace capacity (kSource's WS_*): merge groups
+// (one counter and one 1 KB output each) and partial slots (one per CTA or
+// cluster: 4 LSEs and a 1 KB partial).
+constexpr int kWsGroups = 256, kWsSlots = 1024;
+constexpr size_t kWsWords = kWsGroups + 4 * kWsSlots + 256 * kWsSlots + 256 * kWsGroups;
+
 struct Shape {
   const char *kernel;
   int ctasPerSm;
@@ -336,7 +344,8 @@ bool runReadCeiling(const char *caseName, double kvBytes, int sets, int reps,
   req.source = kSource;
   req.programName = "read_ceiling.cu";
   req.arch = "sm_90a";
-  req.options = {"-std=c++17", "-DUNROLL=8"};
+  req.options = {"-std=c++17", "-DUNROLL=8", "-DWS_GROUPS=" + std::to_string(kWsGroups),
+                 "-DWS_SLOTS=" + std::to_string(kWsSlots)};
   target::NVRTCOutput compiled;
   if (!target::compileWithNVRTC(req, compiled, error))
     return false;
@@ -356,12 +365,11 @@ bool runReadCeiling(const char *caseName, double kvBytes, int sets, int reps,
                            "fill K/V")).size())
       return false;
   }
-  // The merge kernels' workspace (kSource's WS_*): counters, LSEs, partials,
-  // outputs; the counters must start at zero.
+  // The merge kernels' workspace: counters (which must start at zero),
+  // LSEs, partials, outputs.
   DeviceBuffer out;
-  const size_t outBytes = 2u << 20;
-  if (!out.alloc(outBytes, error) ||
-      (error = cudaError(cuMemsetD32(out.ptr(), 0, outBytes / 4), "zero workspace")).size())
+  if (!out.alloc(kWsWords * 4, error) ||
+      (error = cudaError(cuMemsetD32(out.ptr(), 0, kWsWords), "zero workspace")).size())
     return false;
 
   const Shape shapes[] = {
@@ -403,6 +411,15 @@ bool runReadCeiling(const char *caseName, double kvBytes, int sets, int reps,
             .size())
       return false;
     const int grid = s.grid > 0 ? s.grid : sms * s.ctasPerSm;
+    // A merge kernel's grid must be whole groups of whole clusters, within
+    // the workspace, and merge at most 32 slots per group (one round).
+    const int perCluster = s.cluster > 0 ? s.cluster : 1;
+    if (s.group > 0 && (grid % s.group != 0 || s.group % perCluster != 0 ||
+                        grid / s.group > kWsGroups || grid > kWsSlots ||
+                        s.group / perCluster > 32)) {
+      error = std::string("read ceiling: shape of ") + s.kernel + " does not fit its workspace";
+      return false;
+    }
     const int clusters = maxActiveClusters(f, s, grid);
     for (bool pdl : {false, true}) {
       if (pdl && !s.withPdl)
