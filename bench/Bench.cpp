@@ -273,12 +273,12 @@ struct SkewBench {
   const LayoutData &d;
   const Shape &s;
   int reps;
-  std::vector<size_t> checked;          // requests spot-checked
-  std::vector<ref::Result> refs;        // their references
-  DeviceBuffer q, k, v, o, lse;
-  attnrt::BatchDesc batch;
-  attnrt::DeviceTensors t;
-  attnrt::ParamSet params; // causal.attn has none
+  std::vector<size_t> checked = {};     // requests spot-checked
+  std::vector<ref::Result> refs = {};   // their references
+  DeviceBuffer q = {}, k = {}, v = {}, o = {}, lse = {};
+  attnrt::BatchDesc batch = {};
+  attnrt::DeviceTensors t = {};
+  attnrt::ParamSet params = {}; // causal.attn has none
   int64_t kvTokens = 0;
   double bytes = 0;
 

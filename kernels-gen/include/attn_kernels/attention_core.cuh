@@ -66,6 +66,12 @@ struct AttentionCTA {
   static constexpr int kCombineStride = DVO + 8;
   static constexpr int kCombineBytes =
       WARPS_N > 1 ? WARPS_N * BLOCK_M * (2 + kCombineStride) * 4 : 0;
+  // The combine's last step (summing the warps' scaled O) is split by
+  // n-blocks when the warps divide them: warp wn sums and writes n-blocks
+  // [wn * kCombineDB, (wn + 1) * kCombineDB), holding them in o[.][0..).
+  // Otherwise warp 0 alone sums and writes all of them.
+  static constexpr bool kSplitCombine = WARPS_N > 1 && kDB % WARPS_N == 0;
+  static constexpr int kCombineDB = kSplitCombine ? kDB / WARPS_N : kDB;
   static constexpr int kSmemBytes = kMainBytes > kCombineBytes ? kMainBytes : kCombineBytes;
 
   // x-domain -> base-2 logits (softmax.cuh).
@@ -263,8 +269,9 @@ struct AttentionCTA {
     if constexpr (WARPS_N > 1) {
       __syncthreads(); // every warp is done with the K/V ring: reuse it
       combine_warps(smem, wn, lane, o, m, l);
-      if (wn == 0)
-        write_rows<true>(args, params, fin, rows, wm, lane, o, m, l);
+      if (kSplitCombine || wn == 0)
+        write_rows<true, kCombineDB>(args, params, fin, rows, wm, lane, o, m, l,
+                                     kSplitCombine ? wn * kCombineDB : 0, wn == 0);
     } else {
       write_rows<false>(args, params, fin, rows, wm, lane, o, m, l);
     }
@@ -499,9 +506,11 @@ struct AttentionCTA {
                      item.kv_head, item.request, item.q_len, item.kv_len);
   }
 
-  // Decode: folds the WARPS_N per-warp states of the same rows into warp 0's
-  // registers (softmax: rescale each by exp2((m_w - M) c); none: plain sums).
-  // On return every warp's m/l hold the combined, quad-reduced values.
+  // Decode: folds the WARPS_N per-warp states of the same rows (softmax:
+  // rescale each by exp2((m_w - M) c); none: plain sums). On return every
+  // warp's m/l hold the combined, quad-reduced values, and o[.][j] of the
+  // warps that write (kSplitCombine: all, each its n-blocks; else warp 0)
+  // holds the sum of n-block wn * kCombineDB + j (or j).
   __device__ __forceinline__ static void combine_warps(char *smem, int wn, int lane,
                                                        float (&o)[kMT][kDB][4],
                                                        float (&m)[kMT][2], float (&l)[kMT][2]) {
@@ -561,25 +570,24 @@ struct AttentionCTA {
               make_float2(o[mt][db][2 * h] * factor, o[mt][db][2 * h + 1] * factor);
       }
     __syncthreads();
-    if (wn == 0) {
+    if (kSplitCombine || wn == 0) {
+      const float *mine = co + (kSplitCombine ? wn * kCombineDB * 8 : 0) + 2 * (lane % 4);
 #pragma unroll
       for (int mt = 0; mt < kMT; ++mt)
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
           const int r = mt * 16 + lane / 4 + 8 * h;
 #pragma unroll
-          for (int db = 0; db < kDB; ++db) {
+          for (int j = 0; j < kCombineDB; ++j) {
             float2 acc = make_float2(0.f, 0.f);
 #pragma unroll
-            for (int w = 0; w < WARPS_N; ++w) {
-              const float2 v =
-                  *(const float2 *)(co + (w * BLOCK_M + r) * kCombineStride + db * 8 +
-                                    2 * (lane % 4));
+            for (int w = 0; w < WARPS_N; ++w) { // in warp order, as before the split
+              const float2 v = *(const float2 *)(mine + (w * BLOCK_M + r) * kCombineStride + j * 8);
               acc.x += v.x;
               acc.y += v.y;
             }
-            o[mt][db][2 * h] = acc.x;
-            o[mt][db][2 * h + 1] = acc.y;
+            o[mt][j][2 * h] = acc.x;
+            o[mt][j][2 * h + 1] = acc.y;
           }
         }
     }
@@ -587,11 +595,13 @@ struct AttentionCTA {
 
   // Final (or partial) results of this warp's rows, straight from the C
   // fragments: each quad writes 8 consecutive dims of a row per n-block.
-  template <bool kReduced>
-  __device__ __forceinline__ static void write_rows(const AttnArgs &args, const Params &params,
-                                                    const ItemInfo &item, const Rows &rows,
-                                                    int wm, int lane, float (&o)[kMT][kDB][4],
-                                                    float (&m)[kMT][2], float (&l)[kMT][2]) {
+  // o[.][j] is n-block db0 + j, j < kNumDB (a split combine's share); the
+  // rows' LSEs are written only when write_lse (by one warp of a split).
+  template <bool kReduced, int kNumDB = kDB>
+  __device__ __forceinline__ static void
+  write_rows(const AttnArgs &args, const Params &params, const ItemInfo &item, const Rows &rows,
+             int wm, int lane, float (&o)[kMT][kDB][4], float (&m)[kMT][2], float (&l)[kMT][2],
+             int db0 = 0, bool write_lse = true) {
 #pragma unroll
     for (int mt = 0; mt < kMT; ++mt)
 #pragma unroll
@@ -613,31 +623,31 @@ struct AttentionCTA {
         const int64_t qrow = (int64_t)item.q_row0 + item.q_begin + r;
         if (item.partial_slot >= 0) {
           const int64_t slot = (int64_t)item.partial_slot + p;
-          const int64_t dst = slot * DVO + 2 * (lane % 4); // elements of partial_o
+          const int64_t dst = slot * DVO + db0 * 8 + 2 * (lane % 4); // elements of partial_o
 #pragma unroll
-          for (int db = 0; db < kDB; ++db)
-            PartialO<V>::store2(args.partial_o, dst + db * 8, o[mt][db][2 * h] * inv,
-                                o[mt][db][2 * h + 1] * inv);
-          if (lane % 4 == 0)
+          for (int j = 0; j < kNumDB; ++j)
+            PartialO<V>::store2(args.partial_o, dst + j * 8, o[mt][j][2 * h] * inv,
+                                o[mt][j][2 * h + 1] * inv);
+          if (write_lse && lane % 4 == 0)
             args.partial_lse[slot] = lse;
         } else {
           DT *dst = (DT *)args.o + qrow * args.o_stride_row + (int64_t)head * args.o_stride_head +
-                    2 * (lane % 4);
+                    db0 * 8 + 2 * (lane % 4);
 #pragma unroll
-          for (int db = 0; db < kDB; ++db) {
-            float v0 = o[mt][db][2 * h] * inv, v1 = o[mt][db][2 * h + 1] * inv;
+          for (int j = 0; j < kNumDB; ++j) {
+            float v0 = o[mt][j][2 * h] * inv, v1 = o[mt][j][2 * h + 1] * inv;
             if constexpr (V::kHasOutput) {
               if (has) {
-                const int d = db * 8 + 2 * (lane % 4);
+                const int d = (db0 + j) * 8 + 2 * (lane % 4);
                 v0 = V::output(params, v0, d, rows.q_idx[mt][h], head, item.kv_head, item.request,
                                item.q_len, item.kv_len);
                 v1 = V::output(params, v1, d + 1, rows.q_idx[mt][h], head, item.kv_head,
                                item.request, item.q_len, item.kv_len);
               }
             }
-            *(uint32_t *)(dst + db * 8) = pack2<DT>(v0, v1);
+            *(uint32_t *)(dst + j * 8) = pack2<DT>(v0, v1);
           }
-          if (args.lse != nullptr && lane % 4 == 0)
+          if (write_lse && args.lse != nullptr && lane % 4 == 0)
             args.lse[qrow * V::kNumQHeads + head] = lse;
         }
       }
