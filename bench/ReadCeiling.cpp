@@ -90,9 +90,11 @@ extern "C" __global__ void read_chunked(const uint4 *__restrict__ a, const uint4
 // ---- The split-KV tail alone: chunked reads, then partial states of 4 rows x
 // 128 dims (bf16, 1 KB per CTA, as decode's 4-head group at d = 128) merged
 // in groups of `group` consecutive CTAs (a KV head's chunks). Workspace `ws`:
-// counters, LSEs [slot][4], partials [slot][4 rows][32 lanes] uint2, outputs.
+// counters, claim cursors, LSEs [slot][4], partials [slot][4 rows][32 lanes]
+// uint2, outputs.
 // (Offsets in 32-bit words; WS_GROUPS and WS_SLOTS come from the host.)
-#define WS_LSE WS_GROUPS
+#define WS_CURSOR WS_GROUPS
+#define WS_LSE (2 * WS_GROUPS)
 #define WS_PART (WS_LSE + 4 * WS_SLOTS)
 #define WS_OUT (WS_PART + 256 * WS_SLOTS)
 __device__ __forceinline__ float bf_lo(unsigned x) { return __uint_as_float(x << 16); }
@@ -169,6 +171,67 @@ extern "C" __global__ void read_chunked_l2merge(const uint4 *__restrict__ a,
   }
   if (count_last(ws, g, group))
     merge_l2(ws, g, g * group, group);
+}
+
+// The same, with the reads claimed instead of fixed: the CTAs of a group
+// take 32 KB units (16 KB of K and of V, a decode tile) of the group's slice
+// from a cursor one claim ahead, so a CTA that streams faster takes more and
+// the group's CTAs finish together. The last CTA resets the cursor with the
+// counter (every claim precedes its CTA's count).
+__device__ __forceinline__ unsigned claimed_acc(const uint4 *__restrict__ a,
+                                                const uint4 *__restrict__ b,
+                                                unsigned long long n, unsigned *ws, int group) {
+  __shared__ int s_claim[2];
+  const int pool = blockIdx.x / group, pools = gridDim.x / group;
+  const unsigned long long lo = n * pool / pools, hi = n * (pool + 1) / pools;
+  constexpr int H = U / 2;
+  const unsigned long long unit = (unsigned long long)blockDim.x * H;
+  const int units = (int)((hi - lo + unit - 1) / unit);
+  unsigned *cursor = ws + WS_CURSOR + pool;
+  if (threadIdx.x == 0)
+    s_claim[0] = atomicAdd(cursor, 1u);
+  __syncthreads();
+  unsigned acc = 0;
+  int cur = s_claim[0];
+#pragma unroll 1
+  for (int k = 1; cur < units; ++k) {
+    const unsigned long long i = lo + cur * unit + threadIdx.x;
+    uint4 r[U];
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const unsigned long long j = i + (u % H) * (unsigned long long)blockDim.x;
+      r[u] = j < hi ? __ldcs((u < H ? a : b) + j) : make_uint4(0, 0, 0, 0);
+    }
+    int next = 0;
+    if (threadIdx.x == 0) // in flight beside the loads
+      next = (int)atomicAdd(cursor, 1u);
+#pragma unroll
+    for (int u = 0; u < U; ++u)
+      acc += fold(r[u]);
+    if (threadIdx.x == 0)
+      s_claim[k & 1] = next;
+    __syncthreads(); // slot k & 1 is rewritten at k + 2, after everyone read it
+    cur = s_claim[k & 1];
+  }
+  return acc;
+}
+
+extern "C" __global__ void read_claimed_l2merge(const uint4 *__restrict__ a,
+                                                const uint4 *__restrict__ b, unsigned long long n,
+                                                unsigned *ws, int pdl, int group) {
+  pdl_prologue(pdl);
+  const unsigned acc = claimed_acc(a, b, n, ws, group);
+  const int slot = blockIdx.x, g = blockIdx.x / group;
+  if (threadIdx.x < 128) {
+    ((uint2 *)(ws + WS_PART))[slot * 128 + threadIdx.x] = fake_part(acc, threadIdx.x);
+    if (threadIdx.x % 32 == 0)
+      ((float *)(ws + WS_LSE))[slot * 4 + threadIdx.x / 32] = (float)(acc & 7);
+  }
+  if (count_last(ws, g, group)) {
+    if (threadIdx.x == 0)
+      ws[WS_CURSOR + g] = 0;
+    merge_l2(ws, g, g * group, group);
+  }
 }
 
 // The same tail with thread-block clusters: the CTAs of a cluster put their
@@ -260,11 +323,11 @@ extern "C" __global__ void empty_kernel(const uint4 *, const uint4 *, unsigned l
 }
 )";
 
-// The merge kernels' workspace capacity (kSource's WS_*): merge groups
-// (one counter and one 1 KB output each) and partial slots (one per CTA or
-// cluster: 4 LSEs and a 1 KB partial).
+// The merge kernels' workspace capacity (kSource's WS_*): merge groups (a
+// counter, a claim cursor and a 1 KB output each) and partial slots (one
+// per CTA or cluster: 4 LSEs and a 1 KB partial).
 constexpr int kWsGroups = 256, kWsSlots = 1024;
-constexpr size_t kWsWords = kWsGroups + 4 * kWsSlots + 256 * kWsSlots + 256 * kWsGroups;
+constexpr size_t kWsWords = 2 * kWsGroups + 4 * kWsSlots + 256 * kWsSlots + 256 * kWsGroups;
 
 struct Shape {
   const char *kernel;
@@ -386,6 +449,8 @@ bool runReadCeiling(const char *caseName, double kvBytes, int sets, int reps,
       // thread, so 2 x 512 would not fit an SM.)
       {"read_chunked", 2, 256, 0, 256, 0, 0, false},
       {"read_chunked_l2merge", 2, 256, 0, 256, 32, 0, false},
+      // ... with each group's reads claimed 32 KB at a time instead of fixed.
+      {"read_claimed_l2merge", 2, 256, 0, 256, 32, 0, false},
       {"read_chunked_clmerge", 2, 256, 0, 256, 32, 8, false},
       {"read_chunked_clmerge", 2, 256, 0, 256, 32, 16, false},
       {"read_chunked", 1, 512, 0, 128, 0, 0, false},
@@ -394,6 +459,7 @@ bool runReadCeiling(const char *caseName, double kvBytes, int sets, int reps,
       // With decode's 100 KB of shared memory per CTA, so that no SM holds
       // more than 2 CTAs however the clusters are placed.
       {"read_chunked_l2merge", 2, 256, 100 * 1024, 256, 32, 0, true},
+      {"read_claimed_l2merge", 2, 256, 100 * 1024, 256, 32, 0, true},
       {"read_chunked_clmerge", 2, 256, 100 * 1024, 256, 32, 8, false},
       {"read_chunked_clmerge", 2, 256, 100 * 1024, 256, 32, 16, false}};
   for (const Shape &s : shapes) {

@@ -9,7 +9,9 @@
 // tail alone (a 1 KB partial per CTA, one acq_rel count, the last of each 32
 // CTAs merging the 32 partials through L2), and the same with thread-block
 // clusters merging over distributed shared memory first: what any split-KV
-// decode of that size pays before it looks up a page or does any math.
+// decode of that size pays before it looks up a page or does any math; and
+// with each group's reads claimed 32 KB at a time from a shared cursor
+// instead of fixed slices (what dynamic balancing inside a split would buy).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_BENCH_READCEILING_H
