@@ -158,19 +158,28 @@ __device__ __forceinline__ void merge_l2(unsigned *ws, int group, int first, int
       make_uint2(bf_pack(acc[0] * inv, acc[1] * inv), bf_pack(acc[2] * inv, acc[3] * inv));
 }
 
-extern "C" __global__ void read_chunked_l2merge(const uint4 *__restrict__ a,
-                                                const uint4 *__restrict__ b, unsigned long long n,
-                                                unsigned *ws, int pdl, int group) {
-  pdl_prologue(pdl);
-  const unsigned acc = chunked_acc(a, b, n);
+// This CTA's partial (derived from `acc`) into its slot, the count, and the
+// merge by the group's last CTA, which also resets the group's claim cursor
+// (zero for fixed slices: no one claims).
+__device__ __forceinline__ void l2_tail(unsigned acc, unsigned *ws, int group) {
   const int slot = blockIdx.x, g = blockIdx.x / group;
   if (threadIdx.x < 128) {
     ((uint2 *)(ws + WS_PART))[slot * 128 + threadIdx.x] = fake_part(acc, threadIdx.x);
     if (threadIdx.x % 32 == 0)
       ((float *)(ws + WS_LSE))[slot * 4 + threadIdx.x / 32] = (float)(acc & 7);
   }
-  if (count_last(ws, g, group))
+  if (count_last(ws, g, group)) {
+    if (threadIdx.x == 0)
+      ws[WS_CURSOR + g] = 0;
     merge_l2(ws, g, g * group, group);
+  }
+}
+
+extern "C" __global__ void read_chunked_l2merge(const uint4 *__restrict__ a,
+                                                const uint4 *__restrict__ b, unsigned long long n,
+                                                unsigned *ws, int pdl, int group) {
+  pdl_prologue(pdl);
+  l2_tail(chunked_acc(a, b, n), ws, group);
 }
 
 // The same, with the reads claimed instead of fixed: the CTAs of a group
@@ -220,18 +229,7 @@ extern "C" __global__ void read_claimed_l2merge(const uint4 *__restrict__ a,
                                                 const uint4 *__restrict__ b, unsigned long long n,
                                                 unsigned *ws, int pdl, int group) {
   pdl_prologue(pdl);
-  const unsigned acc = claimed_acc(a, b, n, ws, group);
-  const int slot = blockIdx.x, g = blockIdx.x / group;
-  if (threadIdx.x < 128) {
-    ((uint2 *)(ws + WS_PART))[slot * 128 + threadIdx.x] = fake_part(acc, threadIdx.x);
-    if (threadIdx.x % 32 == 0)
-      ((float *)(ws + WS_LSE))[slot * 4 + threadIdx.x / 32] = (float)(acc & 7);
-  }
-  if (count_last(ws, g, group)) {
-    if (threadIdx.x == 0)
-      ws[WS_CURSOR + g] = 0;
-    merge_l2(ws, g, g * group, group);
-  }
+  l2_tail(claimed_acc(a, b, n, ws, group), ws, group);
 }
 
 // The same tail with thread-block clusters: the CTAs of a cluster put their
