@@ -58,24 +58,34 @@ extern "C" __global__ void read_strided(const uint4 *__restrict__ a, const uint4
     out[0] = acc;
 }
 
+// One unit of a slice: this thread's U loads from element i on (half from
+// K, half from V, blockDim.x apart, none at or past hi), all in flight
+// before any is folded. A unit is blockDim.x * U / 2 elements of each.
+constexpr int H = U / 2;
+__device__ __forceinline__ unsigned unit_fold(const uint4 *__restrict__ a,
+                                              const uint4 *__restrict__ b,
+                                              unsigned long long i, unsigned long long hi) {
+  uint4 r[U];
+#pragma unroll
+  for (int u = 0; u < U; ++u) {
+    const unsigned long long j = i + (u % H) * (unsigned long long)blockDim.x;
+    r[u] = j < hi ? __ldcs((u < H ? a : b) + j) : make_uint4(0, 0, 0, 0);
+  }
+  unsigned acc = 0;
+#pragma unroll
+  for (int u = 0; u < U; ++u)
+    acc += fold(r[u]);
+  return acc;
+}
+
 __device__ __forceinline__ unsigned chunked_acc(const uint4 *__restrict__ a,
                                                 const uint4 *__restrict__ b,
                                                 unsigned long long n) {
   unsigned acc = 0;
   const unsigned long long lo = n * blockIdx.x / gridDim.x;
   const unsigned long long hi = n * (blockIdx.x + 1) / gridDim.x;
-  constexpr int H = U / 2; // half the loads from K, half from V
-  for (unsigned long long i = lo + threadIdx.x; i < hi; i += (unsigned long long)blockDim.x * H) {
-    uint4 r[U];
-#pragma unroll
-    for (int u = 0; u < U; ++u) {
-      const unsigned long long j = i + (u % H) * (unsigned long long)blockDim.x;
-      r[u] = j < hi ? __ldcs((u < H ? a : b) + j) : make_uint4(0, 0, 0, 0);
-    }
-#pragma unroll
-    for (int u = 0; u < U; ++u)
-      acc += fold(r[u]);
-  }
+  for (unsigned long long i = lo + threadIdx.x; i < hi; i += (unsigned long long)blockDim.x * H)
+    acc += unit_fold(a, b, i, hi);
   return acc;
 }
 
@@ -130,11 +140,12 @@ __device__ __forceinline__ void merge_l2(unsigned *ws, int group, int first, int
     return;
   const float *lse = (const float *)(ws + WS_LSE);
   const uint2 *part = (const uint2 *)(ws + WS_PART);
+  // Slots past the end load nothing and weigh 0 (LSE -inf), as in merge_row.
   const float my = l < nslots ? __ldcg(lse + (first + l) * 4 + w) : -__int_as_float(0x7f800000);
   uint2 v[32];
 #pragma unroll
   for (int j = 0; j < 32; ++j)
-    v[j] = __ldcg(part + ((first + min(j, nslots - 1)) * 4 + w) * 32 + l);
+    v[j] = j < nslots ? __ldcg(part + ((first + j) * 4 + w) * 32 + l) : make_uint2(0u, 0u);
   float M = my;
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1)
@@ -147,7 +158,7 @@ __device__ __forceinline__ void merge_l2(unsigned *ws, int group, int first, int
   float acc[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
   for (int j = 0; j < 32; ++j) {
-    const float wj = j < nslots ? __shfl_sync(0xffffffffu, e, j) : 0.f;
+    const float wj = __shfl_sync(0xffffffffu, e, j);
     acc[0] += wj * bf_lo(v[j].x);
     acc[1] += wj * bf_hi(v[j].x);
     acc[2] += wj * bf_lo(v[j].y);
@@ -193,7 +204,6 @@ __device__ __forceinline__ unsigned claimed_acc(const uint4 *__restrict__ a,
   __shared__ int s_claim[2];
   const int pool = blockIdx.x / group, pools = gridDim.x / group;
   const unsigned long long lo = n * pool / pools, hi = n * (pool + 1) / pools;
-  constexpr int H = U / 2;
   const unsigned long long unit = (unsigned long long)blockDim.x * H;
   const int units = (int)((hi - lo + unit - 1) / unit);
   unsigned *cursor = ws + WS_CURSOR + pool;
@@ -204,19 +214,10 @@ __device__ __forceinline__ unsigned claimed_acc(const uint4 *__restrict__ a,
   int cur = s_claim[0];
 #pragma unroll 1
   for (int k = 1; cur < units; ++k) {
-    const unsigned long long i = lo + cur * unit + threadIdx.x;
-    uint4 r[U];
-#pragma unroll
-    for (int u = 0; u < U; ++u) {
-      const unsigned long long j = i + (u % H) * (unsigned long long)blockDim.x;
-      r[u] = j < hi ? __ldcs((u < H ? a : b) + j) : make_uint4(0, 0, 0, 0);
-    }
     int next = 0;
-    if (threadIdx.x == 0) // in flight beside the loads
+    if (threadIdx.x == 0) // in flight beside the unit's loads
       next = (int)atomicAdd(cursor, 1u);
-#pragma unroll
-    for (int u = 0; u < U; ++u)
-      acc += fold(r[u]);
+    acc += unit_fold(a, b, lo + cur * unit + threadIdx.x, hi);
     if (threadIdx.x == 0)
       s_claim[k & 1] = next;
     __syncthreads(); // slot k & 1 is rewritten at k + 2, after everyone read it
