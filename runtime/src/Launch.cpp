@@ -293,6 +293,9 @@ Status Runner::runImpl(const DeviceTensors &t, const ParamSet &params, CUstream 
   a.v_stride_page = t.vStridePage;
   a.v_stride_row = t.vStrideRow;
   a.v_stride_head = t.vStrideHead;
+  // A programmatic launch's CTAs may wait for the kernel ahead: decode
+  // prefetches its first key tiles into L2 meanwhile (abi.h).
+  a.flags = programmatic_ ? ATTN_ARGS_PREFETCH_BEFORE_WAIT : 0;
 
   ScopedContext scope(module_->context());
   // Both arguments by value: cuLaunchKernelEx copies them at launch, so the

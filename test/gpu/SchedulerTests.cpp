@@ -12,7 +12,8 @@
 //  - cascade: a shared prefix and per-request suffixes as two passes merged
 //    with attnrt::mergeStates equals the flat computation;
 //  - programmatic dependent launch: chains of calls, each reading the output
-//    of the launch just before it, plain and in a graph.
+//    of the launch just before it, plain and in a graph, also as part of its
+//    K (which such a launch prefetches into L2 before it waits).
 //
 //===----------------------------------------------------------------------===//
 #include "Compare.h"
@@ -343,20 +344,38 @@ void graphReplay(Loaded &L, std::mt19937_64 &rng) {
 // ---- Programmatic dependent launch ----------------------------------------
 
 // One call of a chain: a planned runner, its problem and its K/V.
+// qInK >= 0: this call's q (the previous call's output) lives inside its own
+// K pool, from element qInK on, so the call's K is partly written by the
+// kernel ahead of it.
 struct ChainStep {
   attnrt::Runner *runner;
   const ref::Problem *p;
   const LayoutData *d;
   CUdeviceptr k, v;
+  int64_t qInK = -1;
 };
 
+// The problem `p` with the K rows of paged layout `d` (dtype bits, as on
+// the GPU) in place of its own.
+void kFromPages(const LayoutData &d, const Shape &s, ref::Problem &p) {
+  const int64_t row = d.kStrideRow;
+  int64_t token = 0;
+  for (size_t b = 0; b < p.kvLens.size(); ++b)
+    for (int64_t j = 0; j < p.kvLens[b]; ++j, ++token) {
+      const int64_t page = d.pageIndices[size_t(d.kvIndptr[b] + j / d.pageSize)];
+      const int64_t at = (page * d.pageSize + j % d.pageSize) * row;
+      for (int64_t e = 0; e < row; ++e)
+        p.k[size_t(token * row + e)] = fromBits(d.k[size_t(at + e)], s.bf16);
+    }
+}
+
 // Runs `steps` back to back on one stream with programmatic launch, each
-// call's q being the previous call's output (bufs[i] is step i's q,
-// bufs[i + 1] its o, all but bufs[0] NaN-poisoned first): a launch that read
-// q before waiting for the kernel ahead of it would read poison or a
-// half-written tensor. `graph`: the chain is captured once and replayed
-// twice, re-poisoned in between. Each step is checked against the
-// reference on the q the GPU really read (so errors do not compound).
+// call's q being the previous call's output (at[i] is step i's q, at[i + 1]
+// its o, all but at[0] NaN-poisoned first): a launch that read q before
+// waiting for the kernel ahead of it would read poison or a half-written
+// tensor. `graph`: the chain is captured once and replayed twice,
+// re-poisoned in between. Each step is checked against the reference on the
+// q (and K) the GPU really read (so errors do not compound).
 void runChain(const std::string &name, Loaded &L, const std::vector<ChainStep> &steps,
               bool graph) {
   const Shape &s = L.shape;
@@ -375,10 +394,15 @@ void runChain(const std::string &name, Loaded &L, const std::vector<ChainStep> &
       report(false, name, err);
       return;
     }
-  cuMemcpyHtoD(bufs[0].ptr(), d0.q.data(), elems * 2);
+  std::vector<CUdeviceptr> at;
+  for (size_t i = 0; i < bufs.size(); ++i)
+    at.push_back(i < steps.size() && steps[i].qInK >= 0
+                     ? steps[i].k + CUdeviceptr(steps[i].qInK * 2)
+                     : bufs[i].ptr());
+  cuMemcpyHtoD(at[0], d0.q.data(), elems * 2);
   auto poison = [&] {
-    for (size_t i = 1; i < bufs.size(); ++i)
-      cuMemsetD8(bufs[i].ptr(), 0xFF, elems * 2);
+    for (size_t i = 1; i < at.size(); ++i)
+      cuMemsetD8(at[i], 0xFF, elems * 2);
     for (auto &b : lses)
       cuMemsetD8(b.ptr(), 0xFF, lseElems * 4);
     cuCtxSynchronize();
@@ -389,8 +413,8 @@ void runChain(const std::string &name, Loaded &L, const std::vector<ChainStep> &
   auto launchAll = [&]() -> attnrt::Status {
     for (size_t i = 0; i < steps.size(); ++i) {
       const LayoutData &d = *steps[i].d;
-      attnrt::DeviceTensors t = tensorsOf(d, bufs[i].ptr(), steps[i].k, steps[i].v,
-                                          bufs[i + 1].ptr(), lses[i].ptr());
+      attnrt::DeviceTensors t =
+          tensorsOf(d, at[i], steps[i].k, steps[i].v, at[i + 1], lses[i].ptr());
       ATTNRT_RETURN_IF_ERROR(steps[i].runner->run(t, params, stream));
       if (!steps[i].runner->lastLaunch().programmatic)
         return attnrt::Status(attnrt::StatusCode::kInternal, "launched without the attribute");
@@ -435,16 +459,29 @@ void runChain(const std::string &name, Loaded &L, const std::vector<ChainStep> &
     ref::Problem p = *steps[i].p;
     for (size_t e = 0; e < p.q.size(); ++e)
       p.q[e] = fromBits(qBits[e], s.bf16);
-    ref::Result r;
     const std::string stepName = name + ", call " + std::to_string(i);
+    ref::Result before; // on the K from before the write
+    if (steps[i].qInK >= 0) {
+      if (!reference(L.config.built.op, p, before, stepName + " (K before the write)"))
+        return;
+      LayoutData d = *steps[i].d; // K as the call found it: partly the last output
+      for (size_t e = 0; e < qBits.size() && size_t(steps[i].qInK) + e < d.k.size(); ++e)
+        d.k[size_t(steps[i].qInK) + e] = qBits[e];
+      kFromPages(d, s, p);
+    }
+    ref::Result r;
     if (!reference(L.config.built.op, p, r, stepName))
       return;
     GpuOutput out;
     out.o.resize(elems);
     out.lse.resize(lseElems);
-    cuMemcpyDtoH(out.o.data(), bufs[i + 1].ptr(), elems * 2);
+    cuMemcpyDtoH(out.o.data(), at[i + 1], elems * 2);
     cuMemcpyDtoH(out.lse.data(), lses[i].ptr(), lseElems * 4);
     check(stepName, L, out, r);
+    if (steps[i].qInK >= 0) {
+      const Comparison c = compare(out, before, s.bf16, /*checkLse=*/true);
+      report(!c.pass(1e-2), stepName + ": differs from the K before the write", c.describe());
+    }
     qBits = out.o;
   }
 }
@@ -475,10 +512,11 @@ void programmaticLaunch(Loaded &L, std::mt19937_64 &rng) {
       report(false, "programmatic launch: upload", err);
       return;
     }
-  auto planned = [&](attnrt::Runner &r, int c, const attnrt::RunOptions &ro) {
+  auto planned = [&](attnrt::Runner &r, int c, const attnrt::RunOptions &ro,
+                     const std::vector<LayoutData> &from) {
     attnrt::Status st = r.setProgrammaticLaunch(true);
     if (st.ok())
-      st = r.plan(batchOf(layouts[c]), ro, nullptr);
+      st = r.plan(batchOf(from[c]), ro, nullptr);
     if (!st.ok())
       report(false, "programmatic launch: plan", st.toString());
     return st.ok();
@@ -489,7 +527,7 @@ void programmaticLaunch(Loaded &L, std::mt19937_64 &rng) {
   attnrt::RunOptions split;
   split.kvChunk = 256;
   attnrt::Runner shared(&L.module);
-  if (planned(shared, 0, split)) {
+  if (planned(shared, 0, split, layouts)) {
     std::vector<ChainStep> steps(
         calls, ChainStep{&shared, &problems[0], &layouts[0], ks[0].ptr(), vs[0].ptr()});
     runChain("programmatic chain, one split plan", L, steps, false);
@@ -500,12 +538,53 @@ void programmaticLaunch(Loaded &L, std::mt19937_64 &rng) {
   std::vector<ChainStep> steps;
   for (int c = 0; c < calls; ++c) {
     runners.push_back(std::make_unique<attnrt::Runner>(&L.module));
-    if (!planned(*runners.back(), c, attnrt::RunOptions()))
+    if (!planned(*runners.back(), c, attnrt::RunOptions(), layouts))
       return;
     steps.push_back({runners.back().get(), &problems[c], &layouts[c], ks[c].ptr(), vs[c].ptr()});
   }
   runChain("programmatic chain, a plan per call", L, steps, false);
   runChain("programmatic chain, a plan per call, graph", L, steps, true);
+
+  // Each call's K pool holding the previous call's output from the first
+  // page of request 0 on: the first key tile of a first item, which a
+  // programmatic decode launch prefetches into L2 before it waits (abi.h
+  // ATTN_ARGS_PREFETCH_BEFORE_WAIT). The call must see the K the kernel
+  // ahead wrote, not the poison there before. Request 0 has one page of keys,
+  // all of them written so, so that its output depends on them throughout
+  // (runChain checks the output would not match the K before the write).
+  // The pools have one output's worth of room past their last page.
+  std::vector<ref::Problem> kwProblems;
+  std::vector<LayoutData> kwLayouts;
+  for (int c = 0; c < calls; ++c) {
+    std::vector<int64_t> kv{16};
+    for (int b = 1; b < batch; ++b)
+      kv.push_back(len(rng));
+    kwProblems.push_back(ref::makeRandomProblem(op, std::vector<int64_t>(batch, 1), kv, rng()));
+    kwLayouts.push_back(layOut(kwProblems.back(), s, ATTN_KV_PAGED, 16, rng));
+  }
+  const size_t outElems = size_t(kwLayouts[0].totalQ * s.numQHeads * s.dimVO);
+  std::vector<DeviceBuffer> kw(calls), vw(calls);
+  std::vector<std::unique_ptr<attnrt::Runner>> kwRunners;
+  std::vector<ChainStep> kwSteps;
+  for (int c = 0; c < calls; ++c) {
+    const LayoutData &d = kwLayouts[c];
+    const size_t poolBytes = d.k.size() * 2;
+    if (!kw[c].alloc(poolBytes + outElems * 2, err) ||
+        cuMemcpyHtoD(kw[c].ptr(), d.k.data(), poolBytes) != CUDA_SUCCESS ||
+        !vw[c].upload(d.v.data(), d.v.size() * 2, err)) {
+      report(false, "programmatic launch: K pools", err);
+      return;
+    }
+    kwRunners.push_back(std::make_unique<attnrt::Runner>(&L.module));
+    if (!planned(*kwRunners.back(), c, attnrt::RunOptions(), kwLayouts))
+      return;
+    ChainStep step{kwRunners.back().get(), &kwProblems[c], &d, kw[c].ptr(), vw[c].ptr()};
+    if (c > 0)
+      step.qInK = int64_t(d.pageIndices[size_t(d.kvIndptr[0])]) * d.kStridePage;
+    kwSteps.push_back(step);
+  }
+  runChain("programmatic chain, K written by the call ahead", L, kwSteps, false);
+  runChain("programmatic chain, K written by the call ahead, graph", L, kwSteps, true);
 
   // Kernels that do not wait (as an older manifest says): refused.
   std::string manifest = L.config.artifact.artifacts.front().manifestJson;

@@ -136,8 +136,18 @@ typedef struct AttnArgs {
   const int32_t *merge_group_indptr;
   int32_t *merge_counters;
   int32_t batch_size;
-  int32_t reserved;
+  /* ATTN_ARGS_* bits below; 0 is the behaviour of the kernels before the
+   * field had a name (it was `reserved`, always 0), so old artifacts and old
+   * runtimes still agree with new ones and the ABI version stays. */
+  int32_t flags;
 } AttnArgs;
+
+/* AttnArgs::flags: the launch is programmatic (attnrt's programmatic
+ * launch), so each CTA may wait a while for the kernel ahead of it; decode
+ * kernels then ask L2 for their first key tiles before that wait (an L2
+ * prefetch reads nothing into the CTA, so it is safe on bytes that kernel is
+ * still writing). */
+#define ATTN_ARGS_PREFETCH_BEFORE_WAIT 1
 
 /* The merge-states kernel (kind "merge"; attnrt::mergeStates): combines two
  * attention states (o, lse) of the same rows over disjoint key sets into

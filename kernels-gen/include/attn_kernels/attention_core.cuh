@@ -107,6 +107,10 @@ struct AttentionCTA {
 #pragma unroll 1
     for (int k = w_rest - 1, w = blockIdx.x; k < w_end; w = ++k) {
       const ItemInfo item = load_item<V>(args, w);
+      if constexpr (kDecodeShape)
+        if (w == (int)blockIdx.x && item.request >= 0 &&
+            (args.flags & ATTN_ARGS_PREFETCH_BEFORE_WAIT))
+          prefetch_first_tile(args, params, item);
       // Returns at once after the first item. Idle CTAs wait too: then this
       // grid completes only after the one ahead of it, so a chain of
       // programmatic launches stays ordered even when one finds no work.
@@ -122,6 +126,33 @@ struct AttentionCTA {
       __syncthreads(); // the next item's copies overwrite smem
     }
     ATTN_TRACE_POINT(3);
+  }
+
+  // A programmatic launch's CTAs start as the kernel ahead of them drains
+  // and wait for it on SMs whose loads have stopped, while DRAM serves that
+  // kernel's last CTAs below its rate. Decode asks L2 for its first key
+  // tile meanwhile (chosen as the producer will; one request per key row of
+  // K and of V), so the prologue's first copies hit L2 after the wait.
+  // Page lookups read plan() data, like the work list; the classifier may
+  // read params arrays the kernel ahead is writing, which at worst fetches
+  // the wrong tile. One tile, not the prologue's STAGES - 1: on the H100,
+  // 1 x 16384 replayed with programmatic launch reached 2567-2578 GB/s with
+  // one, 2517-2533 with two or three and 2285 with six, which take
+  // bandwidth from the kernel ahead's last CTAs (bench/RESULTS.md).
+  __device__ static void prefetch_first_tile(const AttnArgs &args, const Params &params,
+                                             const ItemInfo &item) {
+    TileSequence<V, BLOCK_N> seq;
+    seq.init(args, item);
+    const KeyTile t = seq.next(args, params, item);
+    if (!t.cls)
+      return;
+    const char *kbase = (const char *)args.k, *vbase = (const char *)args.v;
+#pragma unroll 1
+    for (int r = threadIdx.x; r < t.k1 - t.k0; r += kThreads) {
+      const KVOffsets off = kv_row_offsets<V>(args, item, t.k0 + r);
+      prefetch_l2(kbase + off.k * 2, DQK * 2);
+      prefetch_l2(vbase + off.v * 2, DVO * 2);
+    }
   }
 
   __device__ __forceinline__ static void issue_kv(const AttnArgs &args, const ItemInfo &item,

@@ -111,6 +111,17 @@ __device__ __forceinline__ uint64_t l2_evict_first_policy() {
   asm("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
   return policy;
 }
+// Asks L2 to fetch `bytes` (a multiple of 16) from 16-byte-aligned global
+// `src` (sm_90+; nothing on sm_80). Only a hint: nothing reaches the CTA, and
+// L2 is where global memory is coherent, so it is safe even on bytes another
+// kernel is still writing.
+__device__ __forceinline__ void prefetch_l2(const void *src, uint32_t bytes) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(__cvta_generic_to_global(src)),
+               "r"(bytes)
+               : "memory");
+#endif
+}
 __device__ __forceinline__ void cp_async_commit() {
   asm volatile("cp.async.commit_group;" ::: "memory");
 }
