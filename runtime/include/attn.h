@@ -283,10 +283,11 @@ attn_status attn_runner_run(attn_runner runner, const attn_tensors *tensors,
  * 1.1): enable != 0 makes later runs launch with programmatic stream
  * serialization, so a launch may begin while the kernel before it in the
  * stream finishes; its CTAs wait for that kernel before reading q, k, v or
- * params arrays and before writing, so the launch and the first work-item
- * loads overlap the previous kernel's tail (also in CUDA graphs; about 1.5 %
- * on a 30 us decode on the H100, bench/RESULTS.md). Off by default. ATTN_INVALID_ARGUMENT, the setting
- * unchanged, when the module's kernels do not wait (manifest
+ * params arrays and before writing, so the launch, the first work-item loads
+ * and (decode) an L2 prefetch of the first key tile overlap the previous
+ * kernel's tail (also in CUDA graphs; 1 x 16384 decode on the H100: 26.0 us
+ * instead of 28.9, bench/RESULTS.md). Off by default. ATTN_INVALID_ARGUMENT,
+ * the setting unchanged, when the module's kernels do not wait (manifest
  * "programmatic_launch" false: built for an arch before sm_90 or by an older
  * attnc) or the device is older than sm_90. */
 attn_status attn_runner_set_programmatic_launch(attn_runner runner, int32_t enable);
