@@ -12,40 +12,13 @@
 // programmatic launch (then with 32 KB of the first units prefetched into L2
 // before the wait, as pdl_prefetch.cu measured best).
 // Build: nvcc -std=c++17 -O2 -arch=sm_90a bench/probes/cluster_claim.cu -o cluster_claim
-#include <cuda_runtime.h>
+#include "probe_common.cuh"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
-#define CK(x)                                                                                  \
-  do {                                                                                         \
-    cudaError_t e_ = (x);                                                                      \
-    if (e_ != cudaSuccess) {                                                                   \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_));  \
-      std::exit(1);                                                                            \
-    }                                                                                          \
-  } while (0)
-
-constexpr int U = 8, H = U / 2;
-__device__ __forceinline__ unsigned fold(uint4 r) { return r.x ^ r.y ^ r.z ^ r.w; }
-
-__device__ __forceinline__ unsigned unit_fold(const uint4 *__restrict__ a,
-                                              const uint4 *__restrict__ b,
-                                              unsigned long long i, unsigned long long hi) {
-  uint4 r[U];
-#pragma unroll
-  for (int u = 0; u < U; ++u) {
-    const unsigned long long j = i + (u % H) * (unsigned long long)blockDim.x;
-    r[u] = j < hi ? __ldcs((u < H ? a : b) + j) : make_uint4(0, 0, 0, 0);
-  }
-  unsigned acc = 0;
-#pragma unroll
-  for (int u = 0; u < U; ++u)
-    acc += fold(r[u]);
-  return acc;
-}
 
 __device__ __forceinline__ unsigned cluster_rank() {
   unsigned r;
@@ -97,9 +70,7 @@ __global__ void split_read(const uint4 *__restrict__ a, const uint4 *__restrict_
   asm volatile("griddepcontrol.wait;" ::: "memory");
   unsigned acc = 0;
   if (!mode) {
-    const unsigned long long flo = n * blockIdx.x / gridDim.x, fhi = n * (blockIdx.x + 1) / gridDim.x;
-    for (unsigned long long i = flo + threadIdx.x; i < fhi; i += unit)
-      acc += unit_fold(a, b, i, fhi);
+    acc = read_slice(a, b, n * blockIdx.x / gridDim.x, n * (blockIdx.x + 1) / gridDim.x);
   } else {
     // Rank 0's cursor, in the cluster's shared window.
     unsigned remote;
@@ -129,27 +100,15 @@ __global__ void split_read(const uint4 *__restrict__ a, const uint4 *__restrict_
 int main() {
   int sms = 0;
   CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
-  const size_t kvBytes = size_t(16384) * 8 * 128 * 2 * 2;
-  const unsigned long long n = kvBytes / 2 / 16;
-  std::vector<uint4 *> k, v;
-  for (int s = 0; s < 4; ++s) {
-    uint4 *kk, *vv;
-    CK(cudaMalloc(&kk, n * 16));
-    CK(cudaMalloc(&vv, n * 16));
-    CK(cudaMemset(kk, 1 + s, n * 16));
-    CK(cudaMemset(vv, 2 + s, n * 16));
-    k.push_back(kk);
-    v.push_back(vv);
-  }
+  const KVSets kv = decode16384Sets(4);
+  const size_t kvBytes = kv.bytes();
+  const unsigned long long n = kv.n;
   unsigned *sink;
   CK(cudaMalloc(&sink, 64));
   CK(cudaFuncSetAttribute(split_read, cudaFuncAttributeMaxDynamicSharedMemorySize, 100 * 1024));
   CK(cudaFuncSetAttribute(split_read, cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
   cudaStream_t stream;
   CK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  cudaEvent_t e0, e1;
-  CK(cudaEventCreate(&e0));
-  CK(cudaEventCreate(&e1));
   std::printf("256 threads, 100 KB smem, %.1f MB per launch\n", kvBytes / 1e6);
   for (int grid : {2 * sms, 256}) {
     for (int cl : {0, 2, 4, 8}) {
@@ -189,25 +148,15 @@ int main() {
             continue;
           }
         }
-        std::vector<double> reps;
-        for (int rep = 0; rep < 8; ++rep) {
-          CK(cudaEventRecord(e0, stream));
-          for (int i = 0; i < 40; ++i)
-            CK(cudaLaunchKernelEx(&cfg, split_read, (const uint4 *)k[i % 4],
-                                  (const uint4 *)v[i % 4], n, cl ? 1 : 0, pdl ? 32768u : 0u,
-                                  sink));
-          CK(cudaEventRecord(e1, stream));
-          CK(cudaEventSynchronize(e1));
-          float ms;
-          CK(cudaEventElapsedTime(&ms, e0, e1));
-          if (rep > 0)
-            reps.push_back(ms * 1e3 / 40);
-        }
-        std::sort(reps.begin(), reps.end());
+        const LaunchTimes t = timeLaunches(stream, [&](int i) {
+          CK(cudaLaunchKernelEx(&cfg, split_read, (const uint4 *)kv.k[i % 4],
+                                (const uint4 *)kv.v[i % 4], n, cl ? 1 : 0, pdl ? 32768u : 0u,
+                                sink));
+        });
         std::printf("grid %d cluster %d (%s) pdl %d: %.2f us per launch (min %.2f max %.2f), "
                     "%.0f GB/s\n",
-                    grid, cl, cl ? "claimed" : "fixed", pdl, reps[reps.size() / 2], reps.front(),
-                    reps.back(), kvBytes / (reps[reps.size() / 2] * 1e3));
+                    grid, cl, cl ? "claimed" : "fixed", pdl, t.median(), t.us.front(),
+                    t.us.back(), kvBytes / (t.median() * 1e3));
       }
     }
   }

@@ -12,8 +12,7 @@
 //   3. 1 CTA per SM with slices chosen by %smid: equal, then weighted by the
 //      rates measured in the previous step (twice), timed back to back.
 // Build: nvcc -std=c++17 -O2 -arch=sm_90a bench/probes/sm_balance.cu -o sm_balance
-#include <cuda.h>
-#include <cuda_runtime.h>
+#include "probe_common.cuh"
 
 #include <algorithm>
 #include <cmath>
@@ -23,17 +22,6 @@
 #include <numeric>
 #include <set>
 #include <vector>
-
-#define CK(x)                                                                                  \
-  do {                                                                                         \
-    cudaError_t e_ = (x);                                                                      \
-    if (e_ != cudaSuccess) {                                                                   \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_));  \
-      std::exit(1);                                                                            \
-    }                                                                                          \
-  } while (0)
-
-constexpr int U = 8, H = U / 2;
 
 struct Rec {
   unsigned smid;
@@ -52,26 +40,6 @@ __device__ __forceinline__ unsigned long long gtimer() {
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
   return t;
 }
-__device__ __forceinline__ unsigned fold(uint4 r) { return r.x ^ r.y ^ r.z ^ r.w; }
-
-// Elements [lo, hi) of K and of V, U 16-byte loads per thread in flight.
-__device__ unsigned read_slice(const uint4 *__restrict__ a, const uint4 *__restrict__ b,
-                               unsigned long long lo, unsigned long long hi) {
-  unsigned acc = 0;
-  for (unsigned long long i = lo + threadIdx.x; i < hi; i += (unsigned long long)blockDim.x * H) {
-    uint4 r[U];
-#pragma unroll
-    for (int u = 0; u < U; ++u) {
-      const unsigned long long j = i + (u % H) * (unsigned long long)blockDim.x;
-      r[u] = j < hi ? __ldcs((u < H ? a : b) + j) : make_uint4(0, 0, 0, 0);
-    }
-#pragma unroll
-    for (int u = 0; u < U; ++u)
-      acc += fold(r[u]);
-  }
-  return acc;
-}
-
 // bounds == nullptr: slice by blockIdx (equal); else slice [bounds[2 s],
 // bounds[2 s + 1]) for this CTA's SM s (one CTA per SM).
 __global__ void timed_read(const uint4 *__restrict__ a, const uint4 *__restrict__ b,
@@ -136,10 +104,6 @@ double pearson(const std::vector<double> &x, const std::vector<double> &y) {
   return sxy / std::sqrt(sxx * syy + 1e-30);
 }
 
-struct Buffers {
-  std::vector<uint4 *> k, v;
-  unsigned long long n = 0;
-};
 
 struct Launch {
   int grid, threads, smem;
@@ -147,7 +111,7 @@ struct Launch {
 
 // `launches` launches (sets rotating), recording every one; returns per
 // launch the records.
-std::vector<std::vector<Rec>> record(const Buffers &buf, const Launch &l, int launches,
+std::vector<std::vector<Rec>> record(const KVSets &buf, const Launch &l, int launches,
                                      const unsigned long long *dBounds, unsigned *sink) {
   Rec *dRec;
   CK(cudaMalloc(&dRec, sizeof(Rec) * l.grid * launches));
@@ -168,29 +132,15 @@ std::vector<std::vector<Rec>> record(const Buffers &buf, const Launch &l, int la
   return out;
 }
 
-// Mean time per launch, `launches` back to back between events.
-double timeLaunches(const Buffers &buf, const Launch &l, int launches,
-                    const unsigned long long *dBounds, unsigned *sink, Rec *dRec) {
-  cudaEvent_t e0, e1;
-  CK(cudaEventCreate(&e0));
-  CK(cudaEventCreate(&e1));
-  std::vector<double> reps;
-  for (int rep = 0; rep < 7; ++rep) {
-    CK(cudaEventRecord(e0));
-    for (int i = 0; i < launches; ++i) {
-      const int s = i % int(buf.k.size());
-      timed_read<<<l.grid, l.threads, l.smem>>>(buf.k[s], buf.v[s], buf.n, dBounds, dRec, sink);
-    }
-    CK(cudaEventRecord(e1));
-    CK(cudaEventSynchronize(e1));
-    float ms;
-    CK(cudaEventElapsedTime(&ms, e0, e1));
-    reps.push_back(ms * 1e3 / launches);
-  }
-  std::sort(reps.begin(), reps.end());
-  CK(cudaEventDestroy(e0));
-  CK(cudaEventDestroy(e1));
-  return reps[reps.size() / 2];
+// Median time per launch of 40 back to back (probe_common.cuh).
+double timeSlices(const KVSets &buf, const Launch &l, const unsigned long long *dBounds,
+                  unsigned *sink, Rec *dRec) {
+  return timeLaunches(cudaStream_t(0), [&](int i) {
+           const int s = i % int(buf.k.size());
+           timed_read<<<l.grid, l.threads, l.smem>>>(buf.k[s], buf.v[s], buf.n, dBounds, dRec,
+                                                     sink);
+         })
+      .median();
 }
 
 // Per launch: end spread; across launches: blockIdx -> SM stability and
@@ -291,19 +241,8 @@ int main() {
   CK(cudaGetDeviceProperties(&prop, dev));
   std::printf("device %s, %d SMs\n", prop.name, sms);
 
-  // 1 x 16384 decode's bytes: 16384 tokens x 8 heads x 128 x bf16, K and V.
-  Buffers buf;
-  const size_t kvBytes = size_t(16384) * 8 * 128 * 2 * 2;
-  buf.n = kvBytes / 2 / 16;
-  for (int s = 0; s < 4; ++s) {
-    uint4 *k, *v;
-    CK(cudaMalloc(&k, buf.n * 16));
-    CK(cudaMalloc(&v, buf.n * 16));
-    CK(cudaMemset(k, 1 + s, buf.n * 16));
-    CK(cudaMemset(v, 2 + s, buf.n * 16));
-    buf.k.push_back(k);
-    buf.v.push_back(v);
-  }
+  // 1 x 16384 decode's bytes.
+  const KVSets buf = decode16384Sets(4);
   unsigned *sink;
   CK(cudaMalloc(&sink, 64));
   CK(cudaFuncSetAttribute(timed_read, cudaFuncAttributeMaxDynamicSharedMemorySize, 200 * 1024));
@@ -419,15 +358,15 @@ int main() {
     std::printf("saw %zu SMs, not %d: skipping the per-SM slices\n", equalW.size(), sms);
     return 0;
   }
-  const double tPlain = timeLaunches(buf, Launch{2 * sms, 256, 100 * 1024}, 40, nullptr, sink, dScratch);
-  const double tPlain1 = timeLaunches(buf, one, 40, nullptr, sink, dScratch);
+  const double tPlain = timeSlices(buf, Launch{2 * sms, 256, 100 * 1024}, nullptr, sink, dScratch);
+  const double tPlain1 = timeSlices(buf, one, nullptr, sink, dScratch);
   std::printf("TIME equal by blockIdx: 2 CTA/SM %.2f us, 1 CTA/SM %.2f us\n", tPlain, tPlain1);
   std::map<unsigned, double> w = equalW;
   for (int round = 0; round < 4; ++round) {
     auto b = boundsFor(w);
     CK(cudaMemcpy(dBounds, b.data(), sizeof(unsigned long long) * b.size(),
                   cudaMemcpyHostToDevice));
-    const double t = timeLaunches(buf, one, 40, dBounds, sink, dScratch);
+    const double t = timeSlices(buf, one, dBounds, sink, dScratch);
     auto runs = record(buf, one, launches, dBounds, sink);
     std::vector<unsigned long long> bytes(one.grid);
     for (int c = 0; c < one.grid; ++c) {
