@@ -107,10 +107,11 @@ struct AttentionCTA {
 #pragma unroll 1
     for (int k = w_rest - 1, w = blockIdx.x; k < w_end; w = ++k) {
       const ItemInfo item = load_item<V>(args, w);
+      const PageStash *stash = nullptr; // the first item's page entries, when read early
       if constexpr (kDecodeShape)
         if (w == (int)blockIdx.x && item.request >= 0 &&
             (args.flags & ATTN_ARGS_PREFETCH_BEFORE_WAIT))
-          prefetch_first_tile(args, params, item);
+          stash = prepare_while_waiting(args, params, item);
       // Returns at once after the first item. Idle CTAs wait too: then this
       // grid completes only after the one ahead of it, so a chain of
       // programmatic launches stays ordered even when one finds no work.
@@ -119,7 +120,7 @@ struct AttentionCTA {
         break;
       // (The test on kv_len makes the point wait for the item.)
       ATTN_TRACE_POINT_IF(w == (int)blockIdx.x && item.kv_len != -7, 5);
-      process(args, params, item, w, smem);
+      process(args, params, item, w, smem, stash);
       ATTN_TRACE_POINT(2);
       if (item.merge_group >= 0)
         finish_chunk<V>(args, params, item.merge_group);
@@ -128,31 +129,78 @@ struct AttentionCTA {
     ATTN_TRACE_POINT(3);
   }
 
+  // Paged decode keeps the page-table entries of its first item's prologue
+  // tiles (keys [k0, k0 + (STAGES - 1) * BLOCK_N) from the first tile on)
+  // in shared memory when it reads them before a programmatic launch's wait,
+  // and its prologue copies look pages up there. Measured, not explained: 1 x
+  // 16384 with programmatic launch 2598-2604 GB/s vs 2584-2586 through L1
+  // (same device call, H100). The wait does not drop L1
+  // (bench/probes/l1_after_wait.cu), and the prologue's first copies are
+  // issued ~1.8 k cycles after the wait with or without the stash.
+  static constexpr bool kStashPages = kDecodeShape && V::kLayout == ATTN_KV_PAGED;
+  static constexpr int kStashCap =
+      kStashPages ? (STAGES - 1) * BLOCK_N / (V::kPageSize > 0 ? V::kPageSize : 1) + 2 : 1;
+  struct PageStash {
+    int first, count; // entries [first, first + count) of kv_page_indices
+    int pages[kStashCap];
+  };
+  // tile_loader.cuh's page source: the stash where it holds the entry.
+  struct StashedPages {
+    const PageStash *stash;
+    __device__ __forceinline__ int operator()(const AttnArgs &args, int e) const {
+      const unsigned i = (unsigned)(e - stash->first);
+      return i < (unsigned)stash->count ? stash->pages[i] : __ldg(args.kv_page_indices + e);
+    }
+  };
+
   // A programmatic launch's CTAs start as the kernel ahead of them drains
   // and wait for it on SMs whose loads have stopped, while DRAM serves that
-  // kernel's last CTAs below its rate. Decode asks L2 for its first key
-  // tile meanwhile (chosen as the producer will; one request per key row of
-  // K and of V), so the prologue's first copies hit L2 after the wait.
-  // Page lookups read plan() data, like the work list; the classifier may
-  // read params arrays the kernel ahead is writing, which at worst fetches
-  // the wrong tile. One tile, not the prologue's STAGES - 1: on the H100,
-  // 1 x 16384 replayed with programmatic launch reached 2567-2578 GB/s with
-  // one, 2517-2533 with two or three and 2285 with six, which take
-  // bandwidth from the kernel ahead's last CTAs (bench/RESULTS.md).
-  __device__ static void prefetch_first_tile(const AttnArgs &args, const Params &params,
-                                             const ItemInfo &item) {
+  // kernel's last CTAs below its rate. Decode uses the time: it asks L2 for
+  // its first key tile (and stashes its first tiles' page entries, paged)
+  // (chosen as the producer will; one request per key row of K and of V),
+  // so the prologue's first copies hit L2 soon after the wait. Page entries
+  // are plan() data, like the work list; the classifier may read params
+  // arrays the kernel ahead is writing, which at worst fetches the wrong
+  // tile. One tile, not the prologue's STAGES - 1: on the H100, 1 x 16384
+  // replayed with programmatic launch reached 2567-2578 GB/s with one,
+  // 2517-2533 with two or three and 2285 with six, which take bandwidth from
+  // the kernel ahead's last CTAs (bench/RESULTS.md). Returns the stash, or
+  // nullptr.
+  __device__ static const PageStash *prepare_while_waiting(const AttnArgs &args,
+                                                           const Params &params,
+                                                           const ItemInfo &item) {
     TileSequence<V, BLOCK_N> seq;
     seq.init(args, item);
     const KeyTile t = seq.next(args, params, item);
     if (!t.cls)
-      return;
+      return nullptr;
+    const PageStash *stash = nullptr;
+    if constexpr (kStashPages) {
+      __shared__ PageStash s_stash;
+      const int first = item.kv_base + t.k0 / V::kPageSize;
+      const int last = item.kv_base + (item.kv_end - 1) / V::kPageSize;
+      const int count = min(kStashCap, last - first + 1);
+      for (int i = threadIdx.x; i < count; i += kThreads)
+        s_stash.pages[i] = __ldg(args.kv_page_indices + first + i);
+      if (threadIdx.x == 0) {
+        s_stash.first = first;
+        s_stash.count = count;
+      }
+      __syncthreads();
+      stash = &s_stash;
+    }
     const char *kbase = (const char *)args.k, *vbase = (const char *)args.v;
 #pragma unroll 1
     for (int r = threadIdx.x; r < t.k1 - t.k0; r += kThreads) {
-      const KVOffsets off = kv_row_offsets<V>(args, item, t.k0 + r);
+      KVOffsets off;
+      if constexpr (kStashPages)
+        off = kv_row_offsets<V>(args, item, t.k0 + r, StashedPages{stash});
+      else
+        off = kv_row_offsets<V>(args, item, t.k0 + r);
       prefetch_l2(kbase + off.k * 2, DQK * 2);
       prefetch_l2(vbase + off.v * 2, DVO * 2);
     }
+    return stash;
   }
 
   __device__ __forceinline__ static void issue_kv(const AttnArgs &args, const ItemInfo &item,
@@ -160,9 +208,24 @@ struct AttentionCTA {
     load_kv_tiles<V, kThreads, KTile, VTile, kDecodeShape>(s_stage, s_stage + KTile::kBytes,
                                                            args, item, t.k0, t.k1 - t.k0);
   }
+  // The same with the page entries from `stash` where it has them.
+  __device__ __forceinline__ static void issue_kv(const AttnArgs &args, const ItemInfo &item,
+                                                  uint32_t s_stage, const KeyTile &t,
+                                                  const PageStash *stash) {
+    if constexpr (kStashPages) {
+      if (stash) {
+        load_kv_tiles<V, kThreads, KTile, VTile, kDecodeShape>(
+            s_stage, s_stage + KTile::kBytes, args, item, t.k0, t.k1 - t.k0,
+            StashedPages{stash});
+        return;
+      }
+    }
+    issue_kv(args, item, s_stage, t);
+  }
 
   __device__ static void process(const AttnArgs &args, const Params &params,
-                                 const ItemInfo &item, int w, char *smem) {
+                                 const ItemInfo &item, int w, char *smem,
+                                 const PageStash *stash) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int wm = warp / WARPS_N, wn = warp % WARPS_N;
     const uint32_t s_base = smem_addr(smem);
@@ -182,7 +245,7 @@ struct AttentionCTA {
       // (The test on k1 makes the point wait for the tile.)
       ATTN_TRACE_POINT_IF(s == 0 && w == (int)blockIdx.x && t.k1 != -7, 12);
       if (t.cls)
-        issue_kv(args, item, s_kv0 + s * kStageBytes, t);
+        issue_kv(args, item, s_kv0 + s * kStageBytes, t, stash);
       cp_async_commit(); // possibly empty: keeps the group count uniform
       ATTN_TRACE_POINT_IF(s == 0 && w == (int)blockIdx.x, 6);
     }

@@ -49,18 +49,27 @@ struct KVOffsets {
   int64_t k, v;
 };
 
+// Where paged layouts find page-table entry e (an index into
+// kv_page_indices): the table itself, plan() data read through L1.
+struct PageTable {
+  __device__ __forceinline__ int operator()(const AttnArgs &args, int e) const {
+    return __ldg(args.kv_page_indices + e);
+  }
+};
+
 // Offsets of token j's rows. K and V have strides of their own (abi.h): with
 // head_dim_qk != head_dim_vo their rows differ in size. With equal widths
 // the runtime guarantees equal strides (attnrt rejects anything else), so
-// one offset serves both. Paged: one page lookup for both rows.
-template <class Variant>
+// one offset serves both. Paged: one page lookup for both rows, through
+// `pages` (attention_core.cuh's prologue passes a shared-memory copy).
+template <class Variant, class Pages = PageTable>
 __device__ __forceinline__ KVOffsets kv_row_offsets(const AttnArgs &args, const ItemInfo &item,
-                                                    int j) {
+                                                    int j, const Pages &pages = Pages()) {
   constexpr bool kShared = Variant::kHeadDimQK == Variant::kHeadDimVO;
   KVOffsets o;
   if constexpr (Variant::kLayout == ATTN_KV_PAGED) {
     // kPageSize is a compile-time constant, so / and % become multiply-shift.
-    const int64_t page = __ldg(args.kv_page_indices + item.kv_base + j / Variant::kPageSize);
+    const int64_t page = pages(args, item.kv_base + j / Variant::kPageSize);
     const int64_t in_page = j % Variant::kPageSize;
     o.k = page * args.kv_stride_page + in_page * args.kv_stride_row +
           (int64_t)item.kv_head * args.kv_stride_head;
@@ -132,10 +141,10 @@ __device__ __forceinline__ void load_tile(uint32_t smem, const void *base, int r
 // so it goes through L2 marked evict-first (l2_evict_first_policy).
 // Prefill's K/V tiles are read again by the other query tiles' CTAs and keep
 // the default policy.
-template <class Variant, int THREADS, class KT, class VT, bool STREAM>
+template <class Variant, int THREADS, class KT, class VT, bool STREAM, class Pages = PageTable>
 __device__ __forceinline__ void load_kv_tiles(uint32_t smem_k, uint32_t smem_v,
                                               const AttnArgs &args, const ItemInfo &item, int k0,
-                                              int rows) {
+                                              int rows, const Pages &pages = Pages()) {
   static_assert(KT::kRows == VT::kRows, "K and V tiles hold the same keys");
   using Sweep = RowSweep<THREADS, KT::kRows, KT::kChunks, VT::kChunks>;
   const char *kbase = (const char *)args.k, *vbase = (const char *)args.v;
@@ -143,7 +152,7 @@ __device__ __forceinline__ void load_kv_tiles(uint32_t smem_k, uint32_t smem_v,
     Sweep::rows([&](int r) {
       const bool valid = r < rows;
       const KVOffsets off =
-          valid ? kv_row_offsets<Variant>(args, item, k0 + r) : KVOffsets{0, 0};
+          valid ? kv_row_offsets<Variant>(args, item, k0 + r, pages) : KVOffsets{0, 0};
       Sweep::template copy_row<KT>(smem_k, kbase + off.k * 2, r, valid, policy...);
       Sweep::template copy_row<VT>(smem_v, vbase + off.v * 2, r, valid, policy...);
     });
