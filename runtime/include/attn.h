@@ -285,8 +285,8 @@ attn_status attn_runner_run(attn_runner runner, const attn_tensors *tensors,
  * stream finishes; its CTAs wait for that kernel before reading q, k, v or
  * params arrays and before writing, so the launch, the first work-item loads
  * and (decode) an L2 prefetch of the first key tile overlap the previous
- * kernel's tail (also in CUDA graphs; 1 x 16384 decode on the H100: 26.0 us
- * instead of 28.9, bench/RESULTS.md). Off by default. ATTN_INVALID_ARGUMENT,
+ * kernel's tail (also in CUDA graphs; 1 x 16384 decode on the H100: 25.9 us
+ * instead of 28.8, bench/RESULTS.md). Off by default. ATTN_INVALID_ARGUMENT,
  * the setting unchanged, when the module's kernels do not wait (manifest
  * "programmatic_launch" false: built for an arch before sm_90 or by an older
  * attnc) or the device is older than sm_90. */
