@@ -129,14 +129,14 @@ struct AttentionCTA {
     ATTN_TRACE_POINT(3);
   }
 
-  // Paged decode keeps the page-table entries of its first item's prologue
-  // tiles (keys [k0, k0 + (STAGES - 1) * BLOCK_N) from the first tile on)
-  // in shared memory when it reads them before a programmatic launch's wait,
-  // and its prologue copies look pages up there. Measured, not explained: 1 x
-  // 16384 with programmatic launch 2598-2604 GB/s vs 2584-2586 through L1
-  // (same device call, H100). The wait does not drop L1
-  // (bench/probes/l1_after_wait.cu), and the prologue's first copies are
-  // issued ~1.8 k cycles after the wait with or without the stash.
+  // Paged decode keeps the page-table entries of its first item's first
+  // (STAGES - 1) * BLOCK_N keys in shared memory when it reads them before
+  // a programmatic launch's wait, and its prologue copies look pages up
+  // there. Measured, not explained: 1 x 16384 with programmatic launch
+  // 2598-2604 GB/s vs 2584-2586 through L1 (same device call, H100). The
+  // wait does not drop L1 (bench/probes/l1_after_wait.cu), and the
+  // prologue's first copies are issued ~1.8 k cycles after the wait with or
+  // without the stash.
   static constexpr bool kStashPages = kDecodeShape && V::kLayout == ATTN_KV_PAGED;
   static constexpr int kStashCap =
       kStashPages ? (STAGES - 1) * BLOCK_N / (V::kPageSize > 0 ? V::kPageSize : 1) + 2 : 1;
@@ -169,15 +169,15 @@ struct AttentionCTA {
   __device__ static const PageStash *prepare_while_waiting(const AttnArgs &args,
                                                            const Params &params,
                                                            const ItemInfo &item) {
-    TileSequence<V, BLOCK_N> seq;
-    seq.init(args, item);
-    const KeyTile t = seq.next(args, params, item);
-    if (!t.cls)
-      return nullptr;
     const PageStash *stash = nullptr;
     if constexpr (kStashPages) {
+      // From the item's first key on, from plan() data alone, so that every
+      // thread finds the same entries (the classifier below may read params
+      // arrays the kernel ahead is still writing: fine for a hint, not for
+      // the pages the copies will use). Where masks skip the first tiles,
+      // the prologue's lookups miss the stash and read the table.
       __shared__ PageStash s_stash;
-      const int first = item.kv_base + t.k0 / V::kPageSize;
+      const int first = item.kv_base + item.kv_begin / V::kPageSize;
       const int last = item.kv_base + (item.kv_end - 1) / V::kPageSize;
       const int count = min(kStashCap, last - first + 1);
       for (int i = threadIdx.x; i < count; i += kThreads)
@@ -189,6 +189,11 @@ struct AttentionCTA {
       __syncthreads();
       stash = &s_stash;
     }
+    TileSequence<V, BLOCK_N> seq;
+    seq.init(args, item);
+    const KeyTile t = seq.next(args, params, item);
+    if (!t.cls)
+      return stash;
     const char *kbase = (const char *)args.k, *vbase = (const char *)args.v;
 #pragma unroll 1
     for (int r = threadIdx.x; r < t.k1 - t.k0; r += kThreads) {
