@@ -163,10 +163,10 @@ bool referenceRow(VariantOp op, const Workload &w, const LayoutData &d, const Sh
                     int64_t stridePage, int64_t strideRow, int64_t strideHead,
                     std::vector<double> &out) {
     int64_t base;
-    if (d.layout == ATTN_KV_PAGED)
-      base = d.pageIndices[d.kvIndptr[request] + j / d.pageSize] * stridePage +
-             (j % d.pageSize) * strideRow;
-    else
+    if (d.layout == ATTN_KV_PAGED) {
+      const PagedSlot slot = pagedSlot(d, request, j);
+      base = slot.page * stridePage + slot.row * strideRow;
+    } else
       base = (d.kvIndptr[request] + j) * strideRow;
     for (int64_t h = 0; h < s.numKVHeads; ++h)
       for (int64_t e = 0; e < dim; ++e)

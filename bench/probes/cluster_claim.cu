@@ -82,7 +82,10 @@ __global__ void split_read(const uint4 *__restrict__ a, const uint4 *__restrict_
       int next = 0;
       if (threadIdx.x == 0) {
         unsigned got;
-        asm volatile("atom.shared::cluster.add.u32 %0, [%1], 1;" : "=r"(got) : "r"(remote) : "memory");
+        asm volatile("atom.shared::cluster.add.u32 %0, [%1], 1;"
+                     : "=r"(got)
+                     : "r"(remote)
+                     : "memory");
         next = C + (int)got;
       }
       acc += unit_fold(a, b, lo + cur * unit + threadIdx.x, hi);
@@ -98,19 +101,11 @@ __global__ void split_read(const uint4 *__restrict__ a, const uint4 *__restrict_
 }
 
 int main() {
-  int sms = 0;
-  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
-  const KVSets kv = decode16384Sets(4);
-  const size_t kvBytes = kv.bytes();
-  const unsigned long long n = kv.n;
-  unsigned *sink;
-  CK(cudaMalloc(&sink, 64));
+  const ProbeSetup ps = setUpProbe();
   CK(cudaFuncSetAttribute(split_read, cudaFuncAttributeMaxDynamicSharedMemorySize, 100 * 1024));
   CK(cudaFuncSetAttribute(split_read, cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
-  cudaStream_t stream;
-  CK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  std::printf("256 threads, 100 KB smem, %.1f MB per launch\n", kvBytes / 1e6);
-  for (int grid : {2 * sms, 256}) {
+  std::printf("256 threads, 100 KB smem, %.1f MB per launch\n", ps.kv.bytes() / 1e6);
+  for (int grid : {2 * ps.sms, 256}) {
     for (int cl : {0, 2, 4, 8}) {
       if (cl && grid % cl)
         continue;
@@ -119,7 +114,7 @@ int main() {
         cfg.gridDim = dim3(grid);
         cfg.blockDim = dim3(256);
         cfg.dynamicSmemBytes = 100 * 1024;
-        cfg.stream = stream;
+        cfg.stream = ps.stream;
         cudaLaunchAttribute attrs[2]{};
         int na = 0;
         if (pdl) {
@@ -148,15 +143,15 @@ int main() {
             continue;
           }
         }
-        const LaunchTimes t = timeLaunches(stream, [&](int i) {
-          CK(cudaLaunchKernelEx(&cfg, split_read, (const uint4 *)kv.k[i % 4],
-                                (const uint4 *)kv.v[i % 4], n, cl ? 1 : 0, pdl ? 32768u : 0u,
-                                sink));
+        const LaunchTimes t = timeLaunches(ps.stream, [&](int i) {
+          CK(cudaLaunchKernelEx(&cfg, split_read, (const uint4 *)ps.kv.k[i % 4],
+                                (const uint4 *)ps.kv.v[i % 4], ps.kv.n, cl ? 1 : 0,
+                                pdl ? 32768u : 0u, ps.sink));
         });
         std::printf("grid %d cluster %d (%s) pdl %d: %.2f us per launch (min %.2f max %.2f), "
                     "%.0f GB/s\n",
                     grid, cl, cl ? "claimed" : "fixed", pdl, t.median(), t.us.front(),
-                    t.us.back(), kvBytes / (t.median() * 1e3));
+                    t.us.back(), ps.kv.bytes() / (t.median() * 1e3));
       }
     }
   }

@@ -49,17 +49,9 @@ __global__ void split_read(const uint4 *__restrict__ a, const uint4 *__restrict_
 }
 
 int main() {
-  int sms = 0;
-  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
-  const KVSets kv = decode16384Sets(4);
-  const size_t kvBytes = kv.bytes();
-  const unsigned long long n = kv.n;
-  unsigned *sink;
-  CK(cudaMalloc(&sink, 64));
+  const ProbeSetup ps = setUpProbe();
   CK(cudaFuncSetAttribute(split_read, cudaFuncAttributeMaxDynamicSharedMemorySize, 100 * 1024));
-  cudaStream_t stream;
-  CK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  std::printf("256 threads, 100 KB smem, %.1f MB per launch\n", kvBytes / 1e6);
+  std::printf("256 threads, 100 KB smem, %.1f MB per launch\n", ps.kv.bytes() / 1e6);
   struct Case {
     bool pdl;
     unsigned pf, piece;
@@ -72,27 +64,27 @@ int main() {
                         {false, 32768, 256},   {false, 32768, 256, 1, 32768},
                         {true, 0, 256, 0},     {true, 32768, 256, 0},
                         {true, 32768, 256, 0, 32768},               {true, 0, 256}};
-  for (int grid : {256, 2 * sms})
+  for (int grid : {256, 2 * ps.sms})
   for (const Case &c : cases) {
     cudaLaunchConfig_t cfg{};
     cfg.gridDim = dim3(grid);
     cfg.blockDim = dim3(256);
     cfg.dynamicSmemBytes = 100 * 1024;
-    cfg.stream = stream;
+    cfg.stream = ps.stream;
     cudaLaunchAttribute attr{};
     attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
     attr.val.programmaticStreamSerializationAllowed = 1;
     cfg.attrs = c.pdl ? &attr : nullptr;
     cfg.numAttrs = c.pdl ? 1 : 0;
-    const LaunchTimes t = timeLaunches(stream, [&](int i) {
-      CK(cudaLaunchKernelEx(&cfg, split_read, (const uint4 *)kv.k[i % 4],
-                            (const uint4 *)kv.v[i % 4], n, c.pf, c.piece, c.trigger, c.skip,
-                            sink));
+    const LaunchTimes t = timeLaunches(ps.stream, [&](int i) {
+      CK(cudaLaunchKernelEx(&cfg, split_read, (const uint4 *)ps.kv.k[i % 4],
+                            (const uint4 *)ps.kv.v[i % 4], ps.kv.n, c.pf, c.piece, c.trigger,
+                            c.skip, ps.sink));
     });
     std::printf("grid %d pdl %d trigger %d prefetch %6u B from %5u in %4u B pieces: %.2f us per "
                 "launch (min %.2f max %.2f), %.0f GB/s\n",
                 grid, c.pdl, c.trigger, c.pf, c.skip, c.piece, t.median(), t.us.front(),
-                t.us.back(), kvBytes / (t.median() * 1e3));
+                t.us.back(), ps.kv.bytes() / (t.median() * 1e3));
   }
   return 0;
 }

@@ -75,6 +75,24 @@ inline KVSets decode16384Sets(int sets) {
   return kv;
 }
 
+// What the timed probes start from: the SM count, decode 1 x 16384's K and
+// V in 4 copies, a word the kernels write only if their loads fold to a
+// magic value (so the loads stay live), and a non-blocking stream.
+struct ProbeSetup {
+  int sms = 0;
+  KVSets kv;
+  unsigned *sink = nullptr;
+  cudaStream_t stream = nullptr;
+};
+inline ProbeSetup setUpProbe() {
+  ProbeSetup p;
+  CK(cudaDeviceGetAttribute(&p.sms, cudaDevAttrMultiProcessorCount, 0));
+  p.kv = decode16384Sets(4);
+  CK(cudaMalloc(&p.sink, 64));
+  CK(cudaStreamCreateWithFlags(&p.stream, cudaStreamNonBlocking));
+  return p;
+}
+
 // Per launch, in us: 8 rounds of 40 back-to-back `launch(i)` on `stream`
 // between events; the first round warms up. Sorted (median in the middle).
 struct LaunchTimes {

@@ -180,7 +180,8 @@ std::map<unsigned, double> analyse(const char *name, const std::vector<std::vect
   };
   std::printf("%s: %zu launches, grid %d; end spread median %.2f us (min %.2f max %.2f); "
               "last end median %.2f us; blockIdx on launch 0's SM: %.1f%%\n",
-              name, runs.size(), grid, med(spreads), *std::min_element(spreads.begin(), spreads.end()),
+              name, runs.size(), grid, med(spreads),
+              *std::min_element(spreads.begin(), spreads.end()),
               *std::max_element(spreads.begin(), spreads.end()), med(ends),
               total ? 100.0 * sameSm / total : 100.0);
   // Correlation of per-SM rates between launches i and i+1 (SMs in both).

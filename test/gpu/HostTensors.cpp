@@ -119,6 +119,10 @@ void layOutPages(LayoutData &d, std::mt19937_64 &rng,
   }
 }
 
+PagedSlot pagedSlot(const LayoutData &d, size_t b, int64_t j) {
+  return {d.pageIndices[size_t(d.kvIndptr[b] + j / d.pageSize)], j % d.pageSize};
+}
+
 LayoutData layOut(const ref::Problem &p, const Shape &s, int layout, int64_t pageSize,
                   std::mt19937_64 &rng) {
   LayoutData d = layoutHeader(p.qLens, p.kvLens, s, layout, pageSize);

@@ -53,6 +53,13 @@ void layOutPages(LayoutData &d, std::mt19937_64 &rng,
                  const std::function<void(size_t request, int64_t first, int64_t rows,
                                           int64_t page)> &fillRows);
 
+/// Where paged layout `d` keeps request b's token j: its page and the row
+/// within that page.
+struct PagedSlot {
+  int64_t page, row;
+};
+PagedSlot pagedSlot(const LayoutData &d, size_t b, int64_t j);
+
 /// Lays out `p` for `layout`. Contiguous uses one padded [batch, max_kv]
 /// buffer; paged scatters each request's tokens over randomly permuted pages
 /// (with spare pages, so indices are not simply 0..n-1).

@@ -362,8 +362,8 @@ void kFromPages(const LayoutData &d, const Shape &s, ref::Problem &p) {
   int64_t token = 0;
   for (size_t b = 0; b < p.kvLens.size(); ++b)
     for (int64_t j = 0; j < p.kvLens[b]; ++j, ++token) {
-      const int64_t page = d.pageIndices[size_t(d.kvIndptr[b] + j / d.pageSize)];
-      const int64_t at = (page * d.pageSize + j % d.pageSize) * row;
+      const PagedSlot slot = pagedSlot(d, b, j);
+      const int64_t at = slot.page * d.kStridePage + slot.row * d.kStrideRow;
       for (int64_t e = 0; e < row; ++e)
         p.k[size_t(token * row + e)] = fromBits(d.k[size_t(at + e)], s.bf16);
     }

@@ -197,26 +197,20 @@ struct AttentionCTA {
     const char *kbase = (const char *)args.k, *vbase = (const char *)args.v;
 #pragma unroll 1
     for (int r = threadIdx.x; r < t.k1 - t.k0; r += kThreads) {
-      KVOffsets off;
-      if constexpr (kStashPages)
-        off = kv_row_offsets<V>(args, item, t.k0 + r, StashedPages{stash});
-      else
-        off = kv_row_offsets<V>(args, item, t.k0 + r);
+      // (Only paged layouts look pages up, and they have the stash.)
+      const KVOffsets off = kv_row_offsets<V>(args, item, t.k0 + r, StashedPages{stash});
       prefetch_l2(kbase + off.k * 2, DQK * 2);
       prefetch_l2(vbase + off.v * 2, DVO * 2);
     }
     return stash;
   }
 
-  __device__ __forceinline__ static void issue_kv(const AttnArgs &args, const ItemInfo &item,
-                                                  uint32_t s_stage, const KeyTile &t) {
-    load_kv_tiles<V, kThreads, KTile, VTile, kDecodeShape>(s_stage, s_stage + KTile::kBytes,
-                                                           args, item, t.k0, t.k1 - t.k0);
-  }
-  // The same with the page entries from `stash` where it has them.
+  // Copies tile t's K and V rows into the stage at s_stage, with the page
+  // entries from `stash` where it has them (the first item's prologue only:
+  // the main loop's copies keep the plain table lookup).
   __device__ __forceinline__ static void issue_kv(const AttnArgs &args, const ItemInfo &item,
                                                   uint32_t s_stage, const KeyTile &t,
-                                                  const PageStash *stash) {
+                                                  const PageStash *stash = nullptr) {
     if constexpr (kStashPages) {
       if (stash) {
         load_kv_tiles<V, kThreads, KTile, VTile, kDecodeShape>(
@@ -225,7 +219,8 @@ struct AttentionCTA {
         return;
       }
     }
-    issue_kv(args, item, s_stage, t);
+    load_kv_tiles<V, kThreads, KTile, VTile, kDecodeShape>(s_stage, s_stage + KTile::kBytes,
+                                                           args, item, t.k0, t.k1 - t.k0);
   }
 
   __device__ static void process(const AttnArgs &args, const Params &params,
